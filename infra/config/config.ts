@@ -1,0 +1,51 @@
+/**
+ * Configuration: read from the environment once, at start, by the entry point, and validated with zod.
+ * A bad or missing value stops the process with one message naming the variable. Nothing else in the
+ * code reads process.env.
+ */
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const configSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port.default(3000),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .default('scriptorium'),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+  NATS_URL: optionalString,
+  NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('scriptorium'),
+  EVENTSTORE_CONNECTION_STRING: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PROJECTION_BATCH_SIZE: positiveInt.max(10_000).default(500),
+  /** How often readers poll the log while NATS wake-ups are live (a safety net for lost wake-ups). */
+  LOG_POLL_LIVE_MS: positiveInt.default(2_000),
+  /** How often readers poll the log while NATS is down or not configured. */
+  LOG_POLL_FALLBACK_MS: positiveInt.default(100),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, env[key]]));
+  const parsed = configSchema.safeParse(known);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+}

@@ -1,0 +1,107 @@
+/**
+ * A catch-up subscription built on repeated `readAll` calls: used by adapters whose log has no push
+ * API of its own (PostgreSQL). It reads history page by page, then waits for a wake-up (or its poll
+ * interval) before reading again. Because it only ever continues from the last position it delivered,
+ * and `readAll` never exposes a position before every earlier one is visible, nothing is skipped or repeated.
+ */
+import type { LogSubscription, RecordedEvent } from './event-store';
+import { LogPosition } from './log-position';
+import { WakeupTopics, type Wakeups } from '../wakeups/wakeups';
+
+export interface PollingSubscriptionOptions {
+  readonly readAll: (fromPosition: LogPosition | 'start', maxCount: number) => Promise<RecordedEvent[]>;
+  readonly fromPosition: LogPosition | 'start';
+  readonly wakeups: Wakeups;
+  /** Safety-net poll while wake-ups are live (a wake-up may still be lost). */
+  readonly livePollMs: number;
+  /** Poll interval while wake-ups are down. */
+  readonly fallbackPollMs: number;
+  /** Page size when consumed by async iteration. */
+  readonly pageSize?: number;
+}
+
+export class PollingSubscription implements LogSubscription {
+  private position: LogPosition | 'start';
+  /** Highest position announced by a wake-up; reading again soon is worth it while we are behind it. */
+  private announced: LogPosition | undefined;
+  private wake: (() => void) | undefined;
+  private readonly unsubscribe: () => void;
+  private isClosed = false;
+  private pendingBatch: Promise<RecordedEvent[]> | undefined;
+
+  constructor(private readonly options: PollingSubscriptionOptions) {
+    this.position = options.fromPosition;
+    this.unsubscribe = options.wakeups.subscribe(WakeupTopics.logAppended, (payload) => {
+      const announced = LogPosition.parse(payload);
+      if (announced && (this.announced === undefined || announced > this.announced)) this.announced = announced;
+      this.wake?.();
+    });
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  nextBatch(maxCount: number): Promise<RecordedEvent[]> {
+    if (this.pendingBatch) throw new Error('nextBatch is already waiting; consume one batch at a time');
+    this.pendingBatch = this.readNext(maxCount).finally(() => {
+      this.pendingBatch = undefined;
+    });
+    return this.pendingBatch;
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.unsubscribe();
+    this.wake?.();
+    await this.pendingBatch?.catch(() => undefined);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    const pageSize = this.options.pageSize ?? 500;
+    while (!this.isClosed) {
+      const batch = await this.nextBatch(pageSize);
+      for (const event of batch) {
+        if (this.isClosed) return;
+        yield event;
+      }
+    }
+  }
+
+  private async readNext(maxCount: number): Promise<RecordedEvent[]> {
+    let behindDelayMs = 1;
+    while (!this.isClosed) {
+      const events = await this.options.readAll(this.position, maxCount);
+      if (this.isClosed) return [];
+      if (events.length > 0) {
+        this.position = events[events.length - 1]!.position;
+        return events;
+      }
+      const behind = this.announced !== undefined && (this.position === 'start' || this.announced > this.position);
+      if (behind) {
+        // An announced append is not readable yet: an older transaction is still open. Retry soon.
+        await this.sleep(behindDelayMs);
+        behindDelayMs = Math.min(behindDelayMs * 2, 50);
+      } else {
+        behindDelayMs = 1;
+        await this.sleep(this.options.wakeups.live ? this.options.livePollMs : this.options.fallbackPollMs);
+      }
+    }
+    return [];
+  }
+
+  /** Sleeps until the timeout, a wake-up or close, whichever comes first. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        if (self.wake === done) self.wake = undefined;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

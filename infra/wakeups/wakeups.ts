@@ -1,0 +1,51 @@
+/**
+ * Wake-ups: small "something moved" messages (the log grew, a projection advanced) that let waiting
+ * readers react in milliseconds instead of polling. They are hints, never data: a lost wake-up only
+ * makes a reader fall back to its poll interval, so every consumer must still work without them.
+ */
+export interface Wakeups {
+  publish(topic: string, payload: string): void;
+  /** Calls `listener` for each message on `topic`; answers a function that unsubscribes. */
+  subscribe(topic: string, listener: (payload: string) => void): () => void;
+  /** Whether wake-ups are being delivered right now; readers poll faster while they are not. */
+  readonly live: boolean;
+  close(): Promise<void>;
+}
+
+export const WakeupTopics = {
+  logAppended: 'log.appended',
+  projectionProgress: (projection: string) => `projection.${projection}`,
+} as const;
+
+/** Wake-ups inside one process (the embedded default, and tests). */
+export class InProcessWakeups implements Wakeups {
+  private readonly listeners = new Map<string, Set<(payload: string) => void>>();
+  readonly live = true;
+
+  publish(topic: string, payload: string): void {
+    for (const listener of this.listeners.get(topic) ?? []) {
+      queueMicrotask(() => listener(payload));
+    }
+  }
+
+  subscribe(topic: string, listener: (payload: string) => void): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) this.listeners.set(topic, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+}
+
+/** No wake-ups at all: every reader polls. */
+export class NoWakeups implements Wakeups {
+  readonly live = false;
+  publish(): void {}
+  subscribe(): () => void {
+    return () => {};
+  }
+  async close(): Promise<void> {}
+}

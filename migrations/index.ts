@@ -1,0 +1,23 @@
+/**
+ * The ordered list of migrations, given to knex as its migration source so that the same list runs
+ * under ts (tests, tsx) and compiled JavaScript without any file-system scanning.
+ */
+import type { Knex } from 'knex';
+import * as eventStore from './20261122_0001_event_store';
+import * as projectionCheckpoints from './20261122_0002_projection_checkpoints';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['20261122_0001_event_store', eventStore],
+  ['20261122_0002_projection_checkpoints', projectionCheckpoints],
+];
+
+export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};

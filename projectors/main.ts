@@ -1,0 +1,4 @@
+/** `npm run start:projectors`: the projectors alone. */
+import { runServiceOrExit } from '../service';
+
+runServiceOrExit(['projectors']);

@@ -1,0 +1,127 @@
+/**
+ * Runs one projection: subscribes to the global log after the projection's checkpoint, applies each
+ * batch of events in one transaction that also moves the checkpoint, and announces its progress as a
+ * wake-up. Any failure rolls the batch back whole; the runner then waits, reopens the subscription
+ * from the stored checkpoint and tries again, so an event's effects land exactly once.
+ */
+import type { Knex } from 'knex';
+import type { EventStore, LogSubscription, RecordedEvent } from '../../infra/event-store/event-store';
+import type { LogPosition } from '../../infra/event-store/log-position';
+import type { Logger } from '../../infra/logging/logger';
+import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
+import { CheckpointMoved, moveCheckpoint, readCheckpoint, recordProjectionError, type Checkpoint } from './checkpoints';
+import type { Projection } from './projection';
+
+export interface ProjectionRunnerOptions {
+  readonly store: EventStore;
+  /** The read-model database (holds the projection's tables and its checkpoint). */
+  readonly db: Knex;
+  readonly projection: Projection;
+  readonly wakeups: Wakeups;
+  readonly logger: Logger;
+  readonly batchSize?: number;
+  /** First delay after a failure; doubles up to `maxRetryDelayMs`. */
+  readonly retryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
+}
+
+export class ProjectionRunner {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private subscription: LogSubscription | undefined;
+  private checkpoint: Checkpoint = 'start';
+  private readonly handled: ReadonlySet<string>;
+  private readonly progressListeners = new Set<(position: LogPosition) => void>();
+  private retryTimer: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+
+  constructor(private readonly options: ProjectionRunnerOptions) {
+    this.handled = new Set(options.projection.handles);
+  }
+
+  get name(): string {
+    return this.options.projection.name;
+  }
+
+  /** The last checkpoint this runner committed (or loaded). */
+  get position(): Checkpoint {
+    return this.checkpoint;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Lets the batch in hand commit, then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer.timer);
+      this.retryTimer.resolve();
+    }
+    await this.subscription?.close();
+    await this.loop;
+  }
+
+  /** Calls `listener` after every committed batch. */
+  onProgress(listener: (position: LogPosition) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
+  }
+
+  private async run(): Promise<void> {
+    let retryDelay = this.options.retryDelayMs ?? 100;
+    while (this.running) {
+      try {
+        this.checkpoint = await readCheckpoint(this.options.db, this.name);
+        this.subscription = this.options.store.subscribeToAll({ fromPosition: this.checkpoint });
+        while (this.running) {
+          const batch = await this.subscription.nextBatch(this.options.batchSize ?? 500);
+          if (batch.length === 0) continue;
+          await this.applyBatch(batch);
+          retryDelay = this.options.retryDelayMs ?? 100;
+        }
+      } catch (error) {
+        if (!this.running) break;
+        const message = error instanceof Error ? error.message : String(error);
+        if (error instanceof CheckpointMoved) {
+          this.options.logger.warn({ projection: this.name }, 'checkpoint moved by another runner; resuming from it');
+        } else {
+          this.options.logger.error({ projection: this.name, err: error }, 'projection batch failed; will retry');
+          await recordProjectionError(this.options.db, this.name, message).catch(() => undefined);
+        }
+        await this.subscription?.close().catch(() => undefined);
+        await this.wait(retryDelay);
+        retryDelay = Math.min(retryDelay * 2, this.options.maxRetryDelayMs ?? 10_000);
+      } finally {
+        await this.subscription?.close().catch(() => undefined);
+      }
+    }
+  }
+
+  private async applyBatch(batch: readonly RecordedEvent[]): Promise<void> {
+    const last = batch[batch.length - 1]!.position;
+    const relevant = batch.filter((event) => this.handled.has(event.type));
+    await this.options.db.transaction(async (trx) => {
+      for (const event of relevant) {
+        const statements = this.options.projection.apply(event, trx);
+        for (const statement of Array.isArray(statements) ? statements : [statements]) await statement;
+      }
+      await moveCheckpoint(trx, this.name, this.checkpoint, last, relevant.length);
+    });
+    this.checkpoint = last;
+    this.options.wakeups.publish(WakeupTopics.projectionProgress(this.name), last);
+    for (const listener of this.progressListeners) listener(last);
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.retryTimer = undefined;
+        resolve();
+      }, ms);
+      this.retryTimer = { timer, resolve };
+    });
+  }
+}

@@ -1,0 +1,4 @@
+/** `npm run start:query-api`: the query API alone. */
+import { runServiceOrExit } from '../service';
+
+runServiceOrExit(['query-api']);

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { EventStore, LogPosition } from '../../infra/event-store/event-store';
+import { PostgresEventStore } from '../../infra/event-store/postgres/postgres-event-store';
+import { silentLogger } from '../../infra/logging/logger';
+import { InProcessWakeups } from '../../infra/wakeups/wakeups';
+import { readCheckpoint } from '../../projectors/runtime/checkpoints';
+import { upsertIfNewer, type Projection } from '../../projectors/runtime/projection';
+import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
+import { countingProjection, countingTablesContent, createCountingTables } from '../support/counting-projection';
+import { createTestSchema, type TestSchema } from '../support/test-database';
+import { waitFor } from '../support/wait-for';
+import { event } from '../event-store/conformance';
+
+describe('projection runner', () => {
+  let db: TestSchema;
+  let store: EventStore;
+  const wakeups = new InProcessWakeups();
+  const runners: ProjectionRunner[] = [];
+
+  beforeEach(async () => {
+    db = await createTestSchema('runner');
+    await createCountingTables(db.knex);
+    store = new PostgresEventStore({ pool: db.pool(), wakeups });
+  });
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((r) => r.stop()));
+    await db.drop();
+  });
+
+  function runner(projection: Projection, batchSize = 7): ProjectionRunner {
+    const r = new ProjectionRunner({ store, db: db.knex, projection, wakeups, logger: silentLogger, batchSize, retryDelayMs: 10 });
+    runners.push(r);
+    r.start();
+    return r;
+  }
+
+  let lastAppended: LogPosition | undefined;
+
+  async function appendCounted(streams: number, perStream: number): Promise<void> {
+    for (let s = 0; s < streams; s++) {
+      await store.append(`s-${s}`, Array.from({ length: perStream }, () => event('Counted')), { expectedRevision: 'any' });
+      lastAppended = (await store.append(`other-${s}`, [event('Ignored')], { expectedRevision: 'any' })).position;
+    }
+  }
+
+  /** Waits until the runner's committed checkpoint is the last appended event (appends finished first). */
+  async function caughtUp(r: ProjectionRunner, knex = db.knex): Promise<void> {
+    const target = lastAppended!;
+    await waitFor(async () => (await readCheckpoint(knex, r.name)) === target, 10_000, 'the projection to reach the last append');
+  }
+
+  it('given events in the log, when it runs, then rows and checkpoint reflect every event once', async () => {
+    await appendCounted(10, 3);
+    const r = runner(countingProjection());
+    await caughtUp(r);
+    expect(await db.knex('counting_totals').select('type', 'total')).toEqual([{ type: 'Counted', total: '30' }]);
+    expect(await db.knex('counting_streams').count({ n: '*' })).toEqual([{ n: '10' }]);
+    const row = await db.knex('projection_checkpoints').where({ projection: 'counting' }).first();
+    expect(row.events_seen).toBe('30');
+    expect(row.position).toBe(lastAppended);
+  });
+
+  it('given a failing event, when the batch fails, then nothing of it lands, the error is recorded, and the retry applies it once', async () => {
+    await appendCounted(5, 2);
+    const failing = new Set<string>();
+    const all = await store.readAll({ maxCount: 100 });
+    failing.add(all.filter((e) => e.type === 'Counted')[5]!.id);
+    let failures = 0;
+    const r = runner(
+      countingProjection({
+        failOnce: (id) => {
+          if (failing.has(id) && failures < 3) {
+            failures++;
+            return true;
+          }
+          return false;
+        },
+      }),
+    );
+    await waitFor(async () => (await db.knex('projection_checkpoints').where({ projection: 'counting' }).first())?.last_error != null, 5_000, 'the error to be recorded');
+    await caughtUp(r);
+    expect(failures).toBe(3);
+    expect(await db.knex('counting_totals').select('type', 'total')).toEqual([{ type: 'Counted', total: '10' }]);
+    expect((await db.knex('projection_checkpoints').where({ projection: 'counting' }).first()).last_error).toBeNull();
+  });
+
+  it('given two runners of one projection at once, then every event still lands exactly once', async () => {
+    await appendCounted(40, 5);
+    const a = runner(countingProjection(), 3);
+    runner(countingProjection(), 5);
+    await caughtUp(a);
+    const fresh = await createTestSchema('runner_fresh');
+    try {
+      await createCountingTables(fresh.knex);
+      const rebuild = new ProjectionRunner({ store, db: fresh.knex, projection: countingProjection(), wakeups, logger: silentLogger });
+      rebuild.start();
+      await caughtUp(rebuild, fresh.knex);
+      await rebuild.stop();
+      expect(await countingTablesContent(db.knex)).toEqual(await countingTablesContent(fresh.knex));
+      expect(await db.knex('counting_totals').select('total')).toEqual([{ total: '200' }]);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('given a stopped runner, when it starts again, then it continues from its checkpoint without reapplying', async () => {
+    await appendCounted(3, 3);
+    const first = runner(countingProjection());
+    await caughtUp(first);
+    await first.stop();
+    await appendCounted(3, 1);
+    const second = runner(countingProjection());
+    await caughtUp(second);
+    expect(await db.knex('counting_totals').select('total')).toEqual([{ total: '12' }]);
+  });
+
+  it('reacts to a live append within moments, woken rather than polling', async () => {
+    const slowPollStore = new PostgresEventStore({ pool: db.pool(), wakeups, livePollMs: 60_000 });
+    const r = new ProjectionRunner({ store: slowPollStore, db: db.knex, projection: countingProjection(), wakeups, logger: silentLogger });
+    runners.push(r);
+    r.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    const written = await store.append(`live-${randomUUID()}`, [event('Counted')], { expectedRevision: 'no_stream' });
+    await waitFor(() => r.position === written.position, 5_000, 'the live event');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('upsertIfNewer', () => {
+  let db: TestSchema;
+  beforeAll(async () => {
+    db = await createTestSchema('upsert');
+    await db.knex.raw('CREATE TABLE items (id text PRIMARY KEY, title text NOT NULL, revision bigint NOT NULL)');
+  });
+  afterAll(() => db.drop());
+
+  it('moves a row forward and ignores a replay of an older or equal revision', async () => {
+    await db.knex.transaction(async (trx) => {
+      await upsertIfNewer(trx, 'items', ['id'], { id: 'a', title: 'first', revision: 0n });
+      await upsertIfNewer(trx, 'items', ['id'], { id: 'a', title: 'second', revision: 1n });
+      await upsertIfNewer(trx, 'items', ['id'], { id: 'a', title: 'replayed', revision: 1n });
+      await upsertIfNewer(trx, 'items', ['id'], { id: 'a', title: 'older', revision: 0n });
+    });
+    expect(await db.knex('items').select('id', 'title', 'revision')).toEqual([{ id: 'a', title: 'second', revision: '1' }]);
+  });
+});
