@@ -14,12 +14,21 @@ module.exports = {
       name: 'no-domain-to-io',
       comment: 'domain/ is pure: decide and evolve get time, ids and lookups through their arguments.',
       severity: 'error',
-      from: { path: '^domain/' },
+      from: { path: '^domain/', pathNot: '\\.test\\.ts$' },
       to: {
         path: [
           '^(infra|command-api|query-api|projectors|migrations|bench|test)/',
           `^node_modules/(${IO_LIBRARIES.join('|')})/`,
         ],
+      },
+    },
+    {
+      name: 'no-domain-tests-to-io',
+      comment: "The domain's unit tests stay unit tests: no I/O, only the given/when/then helper from test/support.",
+      severity: 'error',
+      from: { path: '^domain/.*\\.test\\.ts$' },
+      to: {
+        path: ['^(infra|command-api|query-api|projectors|migrations|bench)/', `^node_modules/(${IO_LIBRARIES.join('|')})/`],
       },
     },
     {

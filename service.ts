@@ -1,22 +1,133 @@
 /**
- * The composition root. Reads the environment once, builds the adapters, and runs the chosen parts of
- * the service (command API, query API, projectors) in this process; the HTTP parts share one port.
- * On SIGTERM or SIGINT it drains: held requests are answered, projectors commit the batch in hand,
- * pools close, all within ten seconds.
+ * The composition root. `createService` builds the adapters and wires the chosen parts of the service
+ * (command API, query API, projectors) into one Express app and one set of runners, from a validated
+ * configuration; `runService` reads the environment once, listens, and drains on SIGTERM or SIGINT
+ * (held requests answered, projectors commit the batch in hand, pools closed, within ten seconds).
  */
-import express from 'express';
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import { accountsRoutes } from './command-api/accounts/accounts-routes';
+import { workspacesRoutes } from './command-api/workspaces/workspaces-routes';
 import { ConfigError, loadConfig, type Config } from './infra/config/config';
+import { authenticate } from './infra/http/authentication';
 import { healthRoutes } from './infra/http/health';
 import { listen, type RunningServer } from './infra/http/http-server';
+import { jsonBody } from './infra/http/json-body';
 import { notFoundRoute, problemHandler } from './infra/http/problem';
-import { createLogger } from './infra/logging/logger';
-import { createPlatform } from './infra/platform';
-import { projections } from './projectors/projections';
+import { requestContext } from './infra/http/request-context';
+import { mountRoutes, type RouteSpec } from './infra/http/routes';
+import { createLogger, type Logger } from './infra/logging/logger';
+import { createPlatform, type Platform } from './infra/platform';
+import { AccessTokens } from './infra/security/access-tokens';
+import { createPasswordHasher } from './infra/security/passwords';
+import { RateLimits } from './infra/security/rate-limits';
+import { RefreshTokens } from './infra/security/refresh-tokens';
+import { loadSigningKeys } from './infra/security/signing-keys';
+import { projectionNames, projections } from './projectors/projections';
 import { startProjectors, type Projectors } from './projectors/projectors';
+import { ProjectionProgress } from './projectors/runtime/projection-progress';
+import { accountsQueries } from './query-api/accounts/accounts-queries';
+import { readYourWrites } from './query-api/consistency';
+import { workspacesQueries } from './query-api/workspaces/workspaces-queries';
 
 export type ServicePart = 'command-api' | 'query-api' | 'projectors';
+export const ALL_PARTS: readonly ServicePart[] = ['command-api', 'query-api', 'projectors'];
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
+
+export interface Service {
+  readonly app: Express;
+  readonly platform: Platform;
+  readonly projectors: Projectors | undefined;
+  readonly commandRoutes: readonly RouteSpec[];
+  readonly queryRoutes: readonly RouteSpec[];
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  readonly parts?: readonly ServicePart[];
+  readonly clock?: () => Date;
+}
+
+export async function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
+  const parts = options.parts ?? ALL_PARTS;
+  const clock = options.clock ?? (() => new Date());
+  const role = parts.length === ALL_PARTS.length ? 'all' : parts.join('+');
+  const platform = await createPlatform(config, logger, role);
+  const { store, knex, wakeups } = platform;
+
+  const keys = await loadSigningKeys({ configuredJwks: config.AUTH_SIGNING_KEYS, knex });
+  const accessTokens = new AccessTokens(keys, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, clock });
+  const progress = new ProjectionProgress(knex, wakeups, projectionNames);
+  const loginWindow = config.RATE_LIMIT_LOGIN_WINDOW_SECONDS;
+
+  const commandRoutes: RouteSpec[] = parts.includes('command-api')
+    ? [
+        ...accountsRoutes({
+          store,
+          clock,
+          passwords: createPasswordHasher(),
+          accessTokens,
+          refreshTokens: new RefreshTokens(knex, { lifetimeDays: config.REFRESH_TOKEN_LIFETIME_DAYS, clock }),
+          rateLimits: new RateLimits(knex, {
+            loginFailuresPerAccount: { points: config.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT, durationSeconds: loginWindow, blockSeconds: loginWindow },
+            loginFailuresPerIp: { points: config.RATE_LIMIT_LOGIN_FAILURES_PER_IP, durationSeconds: loginWindow, blockSeconds: loginWindow },
+            signupsPerIp: { points: config.RATE_LIMIT_SIGNUPS_PER_IP_PER_HOUR, durationSeconds: 3_600 },
+          }),
+        }),
+        ...workspacesRoutes({ store, clock, progress, logger }),
+      ]
+    : [];
+  const queryRoutes: RouteSpec[] = parts.includes('query-api')
+    ? [...accountsQueries({ db: knex, jwks: () => accessTokens.jwks() }), ...workspacesQueries({ db: knex })]
+    : [];
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
+  app.use(requestContext());
+  app.use(pinoHttp({ logger, genReqId: (req) => (req as express.Request).requestId, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(healthRoutes({ pool: platform.pool, wakeups }));
+  const auth = authenticate(accessTokens);
+  if (queryRoutes.length > 0) {
+    const queries = express.Router();
+    queries.use(readYourWrites(progress, { timeoutMs: config.CONSISTENCY_WAIT_MS }));
+    mountRoutes(queries, queryRoutes, auth);
+    app.use(queries);
+  }
+  if (commandRoutes.length > 0) {
+    const commands = express.Router();
+    commands.use(...jsonBody({ limitBytes: config.JSON_BODY_LIMIT_BYTES }));
+    mountRoutes(commands, commandRoutes, auth);
+    app.use(commands);
+  }
+  app.use(notFoundRoute);
+  app.use(problemHandler(logger));
+
+  const projectors = parts.includes('projectors')
+    ? startProjectors({ store, db: knex, wakeups, logger, projections, batchSize: config.PROJECTION_BATCH_SIZE })
+    : undefined;
+
+  return {
+    app,
+    platform,
+    projectors,
+    commandRoutes,
+    queryRoutes,
+    async close() {
+      progress.close();
+      await projectors?.stop();
+      await platform.close();
+    },
+  };
+}
+
+function trustProxySetting(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
 
 function readConfig(): Config {
   try {
@@ -32,30 +143,13 @@ function readConfig(): Config {
 
 export async function runService(parts: readonly ServicePart[]): Promise<void> {
   const config = readConfig();
-  const role = parts.length === 3 ? 'all' : parts.join('+');
+  const role = parts.length === ALL_PARTS.length ? 'all' : parts.join('+');
   const logger = createLogger({ level: config.LOG_LEVEL, name: `scriptorium-${role}` });
-  const platform = await createPlatform(config, logger, role);
-
-  let projectors: Projectors | undefined;
-  if (parts.includes('projectors')) {
-    projectors = startProjectors({
-      store: platform.store,
-      db: platform.knex,
-      wakeups: platform.wakeups,
-      logger,
-      projections,
-      batchSize: config.PROJECTION_BATCH_SIZE,
-    });
-  }
+  const service = await createService(config, logger, { parts });
 
   let server: RunningServer | undefined;
   if (parts.includes('command-api') || parts.includes('query-api')) {
-    const app = express();
-    app.disable('x-powered-by');
-    app.use(healthRoutes({ pool: platform.pool, wakeups: platform.wakeups }));
-    app.use(notFoundRoute);
-    app.use(problemHandler(logger));
-    server = await listen(app, config.HOST, config.PORT);
+    server = await listen(service.app, config.HOST, config.PORT);
     process.stdout.write(`Scriptorium (${role}) is listening on ${server.url}\n`);
   }
   logger.info({ parts, url: server?.url, store: config.EVENTSTORE_CONNECTION_STRING ? 'eventstoredb' : 'postgres' }, 'started');
@@ -68,8 +162,7 @@ export async function runService(parts: readonly ServicePart[]): Promise<void> {
     const deadline = setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     await server?.close(SHUTDOWN_DEADLINE_MS - 3_000);
-    await projectors?.stop();
-    await platform.close();
+    await service.close();
     logger.info('stopped');
     process.exit(0);
   };

@@ -5,6 +5,8 @@
 import type { Knex } from 'knex';
 import * as eventStore from './20261122_0001_event_store';
 import * as projectionCheckpoints from './20261122_0002_projection_checkpoints';
+import * as auth from './20261122_0003_auth';
+import * as accountsReadModels from './20261122_0004_accounts_read_models';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +16,8 @@ interface Migration {
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0001_event_store', eventStore],
   ['20261122_0002_projection_checkpoints', projectionCheckpoints],
+  ['20261122_0003_auth', auth],
+  ['20261122_0004_accounts_read_models', accountsReadModels],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

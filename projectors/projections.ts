@@ -2,6 +2,10 @@
  * Every projection the projectors process runs. A capability adds its projection here; each gets its
  * own runner and checkpoint.
  */
+import { accountsProjection } from './accounts/accounts-projection';
 import type { Projection } from './runtime/projection';
+import { workspacesProjection } from './workspaces/workspaces-projection';
 
-export const projections: readonly Projection[] = [];
+export const projections: readonly Projection[] = [accountsProjection, workspacesProjection];
+
+export const projectionNames: readonly string[] = projections.map((projection) => projection.name);

@@ -32,6 +32,22 @@ export const configSchema = z.object({
   LOG_POLL_LIVE_MS: positiveInt.default(2_000),
   /** How often readers poll the log while NATS is down or not configured. */
   LOG_POLL_FALLBACK_MS: positiveInt.default(100),
+  /** `true`, a hop count, or a list of trusted proxy addresses (Express's `trust proxy`); default: none. */
+  TRUST_PROXY: optionalString,
+  JSON_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  /** How long a query carrying X-Consistency-Token waits for the read models before a 503. */
+  CONSISTENCY_WAIT_MS: positiveInt.max(30_000).default(5_000),
+  /** Private Ed25519 JWKs (JSON array, first one signs); unset: keys generated once and kept in the database. */
+  AUTH_SIGNING_KEYS: optionalString,
+  AUTH_ISSUER: z.string().min(1).default('scriptorium'),
+  AUTH_AUDIENCE: z.string().min(1).default('scriptorium-api'),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(3_600).default(900),
+  REFRESH_TOKEN_LIFETIME_DAYS: positiveInt.max(365).default(30),
+  RATE_LIMIT_SIGNUPS_PER_IP_PER_HOUR: positiveInt.default(10),
+  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(5),
+  RATE_LIMIT_LOGIN_FAILURES_PER_IP: positiveInt.default(20),
+  /** Window and block time of the login-failure limits. */
+  RATE_LIMIT_LOGIN_WINDOW_SECONDS: positiveInt.default(900),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -106,6 +106,7 @@ export interface EventStore {
 /** The stream's revision did not match the append's expected revision. */
 export class WrongExpectedVersion extends Error {
   readonly code = 'EVENT_STORE.WRONG_EXPECTED_VERSION';
+  readonly kind = 'conflict';
   constructor(
     readonly stream: string,
     readonly expected: ExpectedRevision,
@@ -119,6 +120,7 @@ export class WrongExpectedVersion extends Error {
 /** Event ids that were already written, but not as this exact append (another place or other content). */
 export class EventIdConflict extends Error {
   readonly code = 'EVENT_STORE.EVENT_ID_CONFLICT';
+  readonly kind = 'conflict';
   constructor(
     readonly stream: string,
     readonly eventIds: readonly string[],

@@ -1,0 +1,158 @@
+/**
+ * Workspace commands: create, rename, delete, and manage members. The workspace decider decides who
+ * may do what; these routes gather what it needs (the actor, the clock, the member looked up by email)
+ * and, for changes that decide who may read, wait until the query side knows of them before answering,
+ * so that a removed member's very next request is refused.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { ownedBy, workspaceDecider, workspaceStreamId, type ActiveWorkspace, type Workspace, type WorkspaceCommand } from '../../domain/workspaces/workspace';
+import type { EventStore } from '../../infra/event-store/event-store';
+import type { LogPosition } from '../../infra/event-store/log-position';
+import { expectedRevisionFor, parseIfMatch } from '../../infra/http/conditional';
+import { Problem } from '../../infra/http/problem';
+import type { RouteSpec } from '../../infra/http/routes';
+import { parseRequest } from '../../infra/http/validation';
+import type { Logger } from '../../infra/logging/logger';
+import type { ProjectionProgress } from '../../projectors/runtime/projection-progress';
+import { findUser, findUserByEmail } from '../accounts/account-lookup';
+import { email } from '../accounts/account-schemas';
+import { handleCommand, loadAggregate, type CommandResult } from '../command-handling';
+import { actorOf, commandContext, pathId, respond } from '../respond';
+
+export interface WorkspacesDeps {
+  readonly store: EventStore;
+  readonly clock: () => Date;
+  readonly progress: ProjectionProgress;
+  readonly logger: Logger;
+  /** How long a membership change waits for the query side before answering anyway. */
+  readonly membershipWaitMs?: number;
+}
+
+const name = z.string().trim().min(1).max(200);
+const role = z.enum(['owner', 'member']);
+const createBody = z.strictObject({ id: z.uuid().optional(), name });
+const renameBody = z.strictObject({ name });
+const addMemberBody = z.strictObject({ email, role: role.default('member') });
+const changeRoleBody = z.strictObject({ role });
+
+const NOT_FOUND = 'WORKSPACE.NOT_FOUND';
+
+export function workspaceView(workspace: ActiveWorkspace, viewerId: string) {
+  return { id: workspace.id, name: workspace.name, role: workspace.members[viewerId] ?? null, createdAt: workspace.createdAt };
+}
+
+export function workspacesRoutes(deps: WorkspacesDeps): RouteSpec[] {
+  const { store, clock } = deps;
+
+  async function decide(req: Request, workspaceId: string, command: WorkspaceCommand, now: Date): Promise<CommandResult<Workspace>> {
+    const ifMatch = parseIfMatch(req.header('if-match'));
+    const streamId = workspaceStreamId(workspaceId);
+    if (ifMatch === undefined) return handleCommand(store, streamId, workspaceDecider, command, commandContext(req, now));
+    const current = await loadAggregate(store, streamId, workspaceDecider);
+    return handleCommand(store, streamId, workspaceDecider, command, commandContext(req, now), { expectedRevision: expectedRevisionFor(ifMatch, current.revision) });
+  }
+
+  /** Membership is what the query side authorizes with: let it catch up before answering. */
+  async function awaitMembership(position: LogPosition | undefined): Promise<void> {
+    if (!position) return;
+    const reached = await deps.progress.waitFor(position, deps.membershipWaitMs ?? 5_000, { projections: ['workspaces'] });
+    if (!reached) deps.logger.warn({ position }, 'membership change not yet visible to queries');
+  }
+
+  async function create(req: Request, res: Response) {
+    const body = parseRequest(createBody, req.body, 'body');
+    const actorId = actorOf(req);
+    const workspaceId = body.id ?? randomUUID();
+    const now = clock();
+    const result = await handleCommand(
+      store,
+      workspaceStreamId(workspaceId),
+      workspaceDecider,
+      { type: 'CreateWorkspace', workspaceId, name: body.name, actorId, at: now.toISOString() },
+      commandContext(req, now),
+      { expectedRevision: 'no_stream' },
+    ).catch((error: unknown) => {
+      if (error instanceof Error && 'code' in error && error.code === 'HTTP.PRECONDITION_FAILED') {
+        throw new Problem('conflict', 'WORKSPACE.ALREADY_EXISTS', 'a workspace with this id already exists');
+      }
+      throw error;
+    });
+    await awaitMembership(result.position);
+    respond(res, 201, workspaceView(active(result.state), actorId), {
+      revision: result.revision,
+      position: result.position,
+      location: `/api/workspaces/${workspaceId}`,
+    });
+  }
+
+  async function rename(req: Request, res: Response) {
+    const workspaceId = pathId(req, 'id', NOT_FOUND);
+    const body = parseRequest(renameBody, req.body, 'body');
+    const actorId = actorOf(req);
+    const now = clock();
+    const result = await decide(req, workspaceId, { type: 'RenameWorkspace', name: body.name, actorId, at: now.toISOString() }, now);
+    respond(res, 200, workspaceView(active(result.state), actorId), { revision: result.revision, position: result.position });
+  }
+
+  async function remove(req: Request, res: Response) {
+    const workspaceId = pathId(req, 'id', NOT_FOUND);
+    const actorId = actorOf(req);
+    const now = clock();
+    const result = await decide(req, workspaceId, { type: 'DeleteWorkspace', actorId, at: now.toISOString() }, now);
+    await awaitMembership(result.position);
+    respond(res, 204, undefined, { position: result.position });
+  }
+
+  async function addMember(req: Request, res: Response) {
+    const workspaceId = pathId(req, 'id', NOT_FOUND);
+    const body = parseRequest(addMemberBody, req.body, 'body');
+    const actorId = actorOf(req);
+    // Only an owner learns whether an address has an account: check the workspace first.
+    const current = await loadAggregate(store, workspaceStreamId(workspaceId), workspaceDecider);
+    ownedBy(current.state, actorId);
+    const member = await findUserByEmail(store, body.email);
+    if (!member) throw new Problem('not_found', 'USER.NOT_FOUND', 'no account has this email address');
+    const now = clock();
+    const result = await decide(req, workspaceId, { type: 'AddMember', userId: member.id, role: body.role, actorId, at: now.toISOString() }, now);
+    await awaitMembership(result.position);
+    respond(res, 201, { userId: member.id, email: member.email, displayName: member.displayName, role: body.role }, { revision: result.revision, position: result.position });
+  }
+
+  async function changeRole(req: Request, res: Response) {
+    const workspaceId = pathId(req, 'id', NOT_FOUND);
+    const userId = pathId(req, 'userId', 'WORKSPACE.MEMBER_NOT_FOUND');
+    const body = parseRequest(changeRoleBody, req.body, 'body');
+    const actorId = actorOf(req);
+    const now = clock();
+    const result = await decide(req, workspaceId, { type: 'ChangeMemberRole', userId, role: body.role, actorId, at: now.toISOString() }, now);
+    await awaitMembership(result.position);
+    const member = await findUser(store, userId);
+    respond(res, 200, { userId, email: member?.email ?? null, displayName: member?.displayName ?? null, role: body.role }, { revision: result.revision, position: result.position });
+  }
+
+  async function removeMember(req: Request, res: Response) {
+    const workspaceId = pathId(req, 'id', NOT_FOUND);
+    const userId = pathId(req, 'userId', 'WORKSPACE.MEMBER_NOT_FOUND');
+    const actorId = actorOf(req);
+    const now = clock();
+    const result = await decide(req, workspaceId, { type: 'RemoveMember', userId, actorId, at: now.toISOString() }, now);
+    await awaitMembership(result.position);
+    respond(res, 204, undefined, { position: result.position });
+  }
+
+  return [
+    { method: 'post', path: '/api/workspaces', access: 'user', summary: 'Create a workspace (the caller becomes its owner)', handler: create },
+    { method: 'patch', path: '/api/workspaces/:id', access: 'user', summary: 'Rename a workspace (owners)', handler: rename },
+    { method: 'delete', path: '/api/workspaces/:id', access: 'user', summary: 'Delete a workspace (owners)', handler: remove },
+    { method: 'post', path: '/api/workspaces/:id/members', access: 'user', summary: 'Add a member by email (owners)', handler: addMember },
+    { method: 'patch', path: '/api/workspaces/:id/members/:userId', access: 'user', summary: "Change a member's role (owners)", handler: changeRole },
+    { method: 'delete', path: '/api/workspaces/:id/members/:userId', access: 'user', summary: 'Remove a member (owners), or leave', handler: removeMember },
+  ];
+}
+
+function active(state: Workspace): ActiveWorkspace {
+  if (state.status !== 'active') throw new Problem('not_found', NOT_FOUND, 'no such workspace');
+  return state;
+}
