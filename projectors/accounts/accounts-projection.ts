@@ -5,6 +5,7 @@ import { upsertIfNewer, type Projection } from '../runtime/projection';
 
 export const accountsProjection: Projection = {
   name: 'accounts',
+  tables: ['users'],
   handles: ['UserSignedUp', 'UserDisplayNameChanged', 'UserPasswordChanged'],
   apply(recorded, sql) {
     const event = recorded as unknown as UserEvent;

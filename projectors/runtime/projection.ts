@@ -12,6 +12,8 @@ export interface Projection {
   /** Stable name: the checkpoint's key. Renaming a projection rebuilds it. */
   readonly name: string;
   readonly handles: readonly string[];
+  /** The read-model tables it alone writes (what a rebuild recreates and swaps in). */
+  readonly tables: readonly string[];
   apply(event: RecordedEvent, sql: Knex.Transaction): SqlStatement | readonly SqlStatement[];
 }
 

@@ -8,6 +8,7 @@ import { upsertIfNewer, type Projection } from '../runtime/projection';
 
 export const workspacesProjection: Projection = {
   name: 'workspaces',
+  tables: ['workspaces', 'workspace_members'],
   handles: ['WorkspaceCreated', 'WorkspaceRenamed', 'WorkspaceDeleted', 'MemberAdded', 'MemberRoleChanged', 'MemberRemoved'],
   apply(recorded, sql) {
     const event = recorded as unknown as WorkspaceEvent;

@@ -9,6 +9,7 @@ import { upsertIfNewer, type Projection } from '../../projectors/runtime/project
 export function countingProjection(options: { slowMs?: number; failOnce?: (eventId: string) => boolean } = {}): Projection {
   return {
     name: 'counting',
+    tables: ['counting_streams', 'counting_totals', 'counting_latest'],
     handles: ['Counted', 'Renamed'],
     apply(event, sql) {
       if (options.failOnce?.(event.id)) throw new Error(`injected failure on ${event.id}`);
