@@ -72,7 +72,8 @@ export async function up(knex: Knex): Promise<void> {
     $fn$;
 
     -- Appends a batch in one round trip. Outcomes: 'ok' (written), and those of classify_written_ids,
-    -- plus 'wrong_expected_version' with actual_revision = -1 when the stream does not exist.
+    -- plus 'wrong_expected_version' with actual_revision = -1 when the stream does not exist. Ids
+    -- already used elsewhere raise a unique violation, which the adapter classifies.
     CREATE FUNCTION append_to_stream(
       p_stream text, p_expected text, p_expected_revision bigint,
       p_ids uuid[], p_types text[], p_data jsonb[], p_metadata jsonb[]
@@ -83,9 +84,13 @@ export async function up(knex: Knex): Promise<void> {
       new_revision bigint;
       current_revision bigint;
     BEGIN
-      RETURN QUERY SELECT * FROM classify_written_ids(p_stream, p_expected, p_expected_revision, p_ids, p_types, p_data);
-      IF FOUND THEN
-        RETURN;
+      -- An exact or no_stream retry fails the revision check below and is classified there; only
+      -- any and stream_exists, which cannot fail it, look for their ids first.
+      IF p_expected IN ('any', 'stream_exists') THEN
+        RETURN QUERY SELECT * FROM classify_written_ids(p_stream, p_expected, p_expected_revision, p_ids, p_types, p_data);
+        IF FOUND THEN
+          RETURN;
+        END IF;
       END IF;
 
       IF p_expected = 'exact' THEN

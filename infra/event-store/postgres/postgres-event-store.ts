@@ -91,10 +91,11 @@ export class PostgresEventStore implements EventStore {
     try {
       rows = await this.callAppend(params);
     } catch (error) {
-      // Two appends with the same ids raced past the id check (possible with `any`): the loser
-      // hits the unique index. Now that the winner has committed, asking again classifies it.
       if (!isUniqueViolation(error)) throw error;
-      rows = await this.callAppend(params);
+      // Some ids are already in the log: this append was written before (a retry), or they belong to
+      // other events. Ask which, now that whoever wrote them has committed.
+      rows = await this.classifyWrittenIds(params);
+      if (rows.length === 0) rows = await this.callAppend(params); // the other writer rolled back
     }
     const last = rows.reduce<AppendRow | undefined>(
       (best, row) => (best === undefined || BigInt(row.last_position ?? '0') > BigInt(best.last_position ?? '0') ? row : best),
@@ -162,7 +163,7 @@ export class PostgresEventStore implements EventStore {
     const result = await this.pool.query<{ transaction_id: string; global_position: string }>(
       `SELECT transaction_id::text AS transaction_id, global_position FROM events
         WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+        ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1`,
     );
     const row = result.rows[0];
     return row ? LogPosition.of(BigInt(row.transaction_id), BigInt(row.global_position)) : 'start';
@@ -181,6 +182,14 @@ export class PostgresEventStore implements EventStore {
     return result.rows;
   }
 
+  private async classifyWrittenIds(params: unknown[]): Promise<AppendRow[]> {
+    const result = await this.pool.query<AppendRow>(
+      'SELECT outcome, actual_revision, next_revision, tx_id::text AS tx_id, last_position FROM classify_written_ids($1, $2, $3, $4::uuid[], $5::text[], $6::jsonb[])',
+      params.slice(0, 6),
+    );
+    return result.rows;
+  }
+
   private async readAllAfter(fromPosition: LogPosition | 'start', limit: number): Promise<RecordedEvent[]> {
     const after = fromPosition === 'start' ? LogPosition.of(0n, 0n) : fromPosition;
     const result = await this.pool.query<EventRow>({
@@ -188,7 +197,7 @@ export class PostgresEventStore implements EventStore {
       text: `SELECT ${EVENT_COLUMNS} FROM events
               WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
                 AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY transaction_id, global_position
+              ORDER BY events.transaction_id, events.global_position
               LIMIT $3`,
       values: [LogPosition.major(after).toString(), LogPosition.minor(after).toString(), limit],
     });
