@@ -7,6 +7,9 @@
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { accountsRoutes } from './command-api/accounts/accounts-routes';
+import { AggregateCache } from './command-api/aggregate-cache';
+import { documentHistoryRoutes } from './command-api/documents/document-history-routes';
+import { documentsRoutes } from './command-api/documents/documents-routes';
 import { workspacesRoutes } from './command-api/workspaces/workspaces-routes';
 import { ConfigError, loadConfig, type Config } from './infra/config/config';
 import { authenticate } from './infra/http/authentication';
@@ -23,10 +26,12 @@ import { createPasswordHasher } from './infra/security/passwords';
 import { RateLimits } from './infra/security/rate-limits';
 import { RefreshTokens } from './infra/security/refresh-tokens';
 import { loadSigningKeys } from './infra/security/signing-keys';
+import { PostgresAggregateSnapshots } from './infra/snapshots/aggregate-snapshots';
 import { projectionNames, projections } from './projectors/projections';
 import { startProjectors, type Projectors } from './projectors/projectors';
 import { ProjectionProgress } from './projectors/runtime/projection-progress';
 import { accountsQueries } from './query-api/accounts/accounts-queries';
+import { documentsQueries } from './query-api/documents/documents-queries';
 import { readYourWrites } from './query-api/consistency';
 import { workspacesQueries } from './query-api/workspaces/workspaces-queries';
 
@@ -76,10 +81,19 @@ export async function createService(config: Config, logger: Logger, options: Ser
           }),
         }),
         ...workspacesRoutes({ store, clock, progress, logger }),
+        ...documentsRoutes({
+          store,
+          db: knex,
+          clock,
+          snapshots: new PostgresAggregateSnapshots(knex),
+          cache: new AggregateCache(),
+          maxContentBytes: config.DOCUMENT_MAX_CONTENT_BYTES,
+        }),
+        ...documentHistoryRoutes({ store, db: knex }),
       ]
     : [];
   const queryRoutes: RouteSpec[] = parts.includes('query-api')
-    ? [...accountsQueries({ db: knex, jwks: () => accessTokens.jwks() }), ...workspacesQueries({ db: knex })]
+    ? [...accountsQueries({ db: knex, jwks: () => accessTokens.jwks() }), ...workspacesQueries({ db: knex }), ...documentsQueries({ db: knex })]
     : [];
 
   const app = express();

@@ -9,6 +9,17 @@ import type { Decider } from '../domain/shared/decider';
 import type { DomainEvent } from '../domain/shared/events';
 import { WrongExpectedVersion, type EventMetadata, type EventStore } from '../infra/event-store/event-store';
 import type { LogPosition } from '../infra/event-store/log-position';
+import type { AggregateSnapshots } from '../infra/snapshots/aggregate-snapshots';
+import type { AggregateCache } from './aggregate-cache';
+
+/** Keeps deciding on long streams cheap: fold from a snapshot, and save a new one every `every` events. */
+export interface Snapshotting {
+  readonly snapshots: AggregateSnapshots;
+  /** Names the decider; `version` changes whenever its state's shape does. */
+  readonly kind: string;
+  readonly version: number;
+  readonly every: number;
+}
 
 export interface CommandContext {
   readonly actorId: string | null;
@@ -49,34 +60,62 @@ export interface HandleOptions {
   readonly expectedRevision?: bigint | 'no_stream';
   /** Times a lost race (without If-Match) is decided again. */
   readonly retries?: number;
+  readonly snapshotting?: Snapshotting;
+  /** Folded aggregates this process decided on recently (see aggregate-cache.ts). */
+  readonly cache?: AggregateCache;
+}
+
+interface LoadedAggregate<State> {
+  readonly state: State;
+  readonly revision: bigint | 'no_stream';
+  readonly position: LogPosition | undefined;
+  /** Revision the fold started from (a snapshot's), or -1 when it read the whole stream. */
+  readonly snapshotRevision: bigint;
 }
 
 export async function loadAggregate<Event extends DomainEvent, State>(
   store: EventStore,
   streamId: string,
   decider: Pick<Decider<unknown, Event, State>, 'evolve' | 'initialState'>,
-): Promise<{ state: State; revision: bigint | 'no_stream'; position: LogPosition | undefined }> {
-  const recorded = await store.readStream(streamId);
-  const state = recorded.reduce((current, event) => decider.evolve(current, { type: event.type, data: event.data } as unknown as Event), decider.initialState);
+  snapshotting?: Snapshotting,
+): Promise<LoadedAggregate<State>> {
+  const snapshot = snapshotting ? await snapshotting.snapshots.load(streamId, snapshotting.kind, snapshotting.version) : undefined;
+  const recorded = await store.readStream(streamId, snapshot ? { fromRevision: snapshot.revision + 1n } : {});
+  const initial = snapshot ? (snapshot.state as State) : decider.initialState;
+  const state = recorded.reduce((current, event) => decider.evolve(current, { type: event.type, data: event.data } as unknown as Event), initial);
   const last = recorded[recorded.length - 1];
-  return { state, revision: last ? last.streamRevision : 'no_stream', position: last?.position };
+  return {
+    state,
+    revision: last ? last.streamRevision : snapshot ? snapshot.revision : 'no_stream',
+    position: last ? last.position : snapshot?.position,
+    snapshotRevision: snapshot ? snapshot.revision : -1n,
+  };
 }
 
 export async function handleCommand<Command, Event extends DomainEvent, State>(
   store: EventStore,
   streamId: string,
   decider: Decider<Command, Event, State>,
-  command: Command | ((state: State) => Command),
+  command: Command | ((state: State) => Command | Promise<Command>),
   context: CommandContext,
   options: HandleOptions = {},
 ): Promise<CommandResult<State>> {
-  const attempts = 1 + (options.expectedRevision === undefined ? (options.retries ?? 3) : 0);
+  const attempts = 1 + (options.retries ?? 3);
+  const cached = options.cache?.get(streamId);
+  let loaded: LoadedAggregate<State> = cached
+    ? { state: cached.state as State, revision: cached.revision, position: cached.position, snapshotRevision: options.cache?.snapshotRevision(streamId) ?? -1n }
+    : await loadAggregate(store, streamId, decider, options.snapshotting);
   for (let attempt = 1; ; attempt++) {
-    const { state, revision, position } = await loadAggregate(store, streamId, decider);
+    const { state, revision, position, snapshotRevision } = loaded;
     if (options.expectedRevision !== undefined && revision !== options.expectedRevision) {
+      if (cached && attempt === 1) {
+        // The cache may be behind the client: look at the stream before calling the client stale.
+        loaded = await loadAggregate(store, streamId, decider, options.snapshotting);
+        if (loaded.revision !== revision) continue;
+      }
       throw new StaleRevision(streamId, options.expectedRevision, revision, state);
     }
-    const decided = decider.decide(typeof command === 'function' ? (command as (state: State) => Command)(state) : command, state);
+    const decided = decider.decide(typeof command === 'function' ? await (command as (state: State) => Command | Promise<Command>)(state) : command, state);
     if (decided.length === 0) return { state, revision, position, events: [] };
     const metadata = metadataOf(context);
     try {
@@ -85,12 +124,24 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
         decided.map((event) => ({ id: randomUUID(), type: event.type, data: event.data as never, metadata })),
         { expectedRevision: revision },
       );
-      return { state: decided.reduce(decider.evolve, state), revision: result.nextExpectedRevision, position: result.position, events: decided };
+      const next = decided.reduce(decider.evolve, state);
+      const snapshotting = options.snapshotting;
+      let snapshotAt = snapshotRevision;
+      if (snapshotting && result.nextExpectedRevision - snapshotRevision >= snapshotting.every) {
+        // A cache of the log: failing to write it costs the next command a longer read, nothing more.
+        const saved = await snapshotting.snapshots
+          .save(streamId, snapshotting.kind, snapshotting.version, { revision: result.nextExpectedRevision, position: result.position, state: next })
+          .then(() => true, () => false);
+        if (saved) snapshotAt = result.nextExpectedRevision;
+      }
+      options.cache?.set(streamId, { state: next, revision: result.nextExpectedRevision, position: result.position }, snapshotAt);
+      return { state: next, revision: result.nextExpectedRevision, position: result.position, events: decided };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion)) throw error;
-      if (options.expectedRevision !== undefined) {
-        const fresh = await loadAggregate(store, streamId, decider);
-        throw new StaleRevision(streamId, options.expectedRevision, fresh.revision, fresh.state);
+      options.cache?.delete(streamId);
+      loaded = await loadAggregate(store, streamId, decider, options.snapshotting);
+      if (options.expectedRevision !== undefined && loaded.revision !== options.expectedRevision) {
+        throw new StaleRevision(streamId, options.expectedRevision, loaded.revision, loaded.state);
       }
       if (attempt >= attempts) throw error;
     }

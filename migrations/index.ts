@@ -7,6 +7,7 @@ import * as eventStore from './20261122_0001_event_store';
 import * as projectionCheckpoints from './20261122_0002_projection_checkpoints';
 import * as auth from './20261122_0003_auth';
 import * as accountsReadModels from './20261122_0004_accounts_read_models';
+import * as documents from './20261122_0005_documents';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0002_projection_checkpoints', projectionCheckpoints],
   ['20261122_0003_auth', auth],
   ['20261122_0004_accounts_read_models', accountsReadModels],
+  ['20261122_0005_documents', documents],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -3,9 +3,10 @@
  * own runner and checkpoint.
  */
 import { accountsProjection } from './accounts/accounts-projection';
+import { documentsProjection } from './documents/documents-projection';
 import type { Projection } from './runtime/projection';
 import { workspacesProjection } from './workspaces/workspaces-projection';
 
-export const projections: readonly Projection[] = [accountsProjection, workspacesProjection];
+export const projections: readonly Projection[] = [accountsProjection, workspacesProjection, documentsProjection];
 
 export const projectionNames: readonly string[] = projections.map((projection) => projection.name);

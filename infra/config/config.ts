@@ -17,7 +17,10 @@ const positiveInt = z.coerce.number().int().positive();
 export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: port.default(3000),
-  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  /** The PostgreSQL server; unset: the embedded database in DATA_DIR (one process, nothing to install). */
+  DATABASE_URL: optionalString.pipe(z.string().url().optional()),
+  /** Where the embedded database keeps its files when DATABASE_URL is unset. */
+  DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
@@ -34,7 +37,10 @@ export const configSchema = z.object({
   LOG_POLL_FALLBACK_MS: positiveInt.default(100),
   /** `true`, a hop count, or a list of trusted proxy addresses (Express's `trust proxy`); default: none. */
   TRUST_PROXY: optionalString,
-  JSON_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  /** Largest document content, in UTF-8 bytes (413 beyond). */
+  DOCUMENT_MAX_CONTENT_BYTES: positiveInt.default(2 * 1024 * 1024),
+  /** Largest request body: room for a largest document whose JSON escaping doubles it. */
+  JSON_BODY_LIMIT_BYTES: positiveInt.default(4 * 1024 * 1024 + 64 * 1024),
   /** How long a query carrying X-Consistency-Token waits for the read models before a 503. */
   CONSISTENCY_WAIT_MS: positiveInt.max(30_000).default(5_000),
   /** Private Ed25519 JWKs (JSON array, first one signs); unset: keys generated once and kept in the database. */

@@ -11,7 +11,8 @@ import { signUp, startTestService, type SignedUpUser, type TestService } from '.
 
 type Placement = 'path' | 'query' | 'body';
 interface Ids {
-  id: string;
+  workspaceId: string;
+  documentId: string;
   userId: string;
 }
 interface Entry {
@@ -39,7 +40,29 @@ const MATRIX: Record<string, Entry> = {
   'post /api/workspaces/:id/members': { body: () => ({ email: 'eve-friend@example.com', role: 'owner' }) },
   'patch /api/workspaces/:id/members/:userId': { body: () => ({ role: 'owner' }) },
   'delete /api/workspaces/:id/members/:userId': {},
+  'get /api/workspaces/:wid/documents': {},
+  'post /api/workspaces/:wid/documents': { body: () => ({ title: 'Planted', content: 'by eve' }) },
+  'get /api/documents/:id': {},
+  'put /api/documents/:id': { body: () => ({ title: 'Overwritten', content: 'by eve' }) },
+  'delete /api/documents/:id': {},
+  'post /api/documents/:id/restore': {},
+  'get /api/documents/:id/versions': {},
+  'post /api/documents/:id/versions': { body: () => ({ label: 'eve was here' }) },
+  'get /api/documents/:id/versions/:revision': {},
+  'get /api/documents/:id/diff': {},
+  'get /api/documents/:id/history': {},
 };
+
+/** The path with `ids` put in: `:id` names a workspace or a document depending on the route. */
+function pathWith(route: RouteSpec, ids: Ids): string {
+  const id = route.path.startsWith('/api/documents/') ? ids.documentId : ids.workspaceId;
+  return route.path.replace(':wid', ids.workspaceId).replace(':id', id).replace(':userId', ids.userId).replace(':revision', '0');
+}
+
+/** Query parameters a route needs to be valid at all (so a refusal is about access, not shape). */
+function requiredQuery(route: RouteSpec): Record<string, string> {
+  return route.path.endsWith('/diff') ? { from: '0', to: '0' } : {};
+}
 
 describe('authorization matrix', () => {
   let t: TestService;
@@ -58,9 +81,11 @@ describe('authorization matrix', () => {
     await signUp(t.http, { email: 'eve-friend@example.com' });
     const ws = await t.http.post('/api/workspaces').set(ann.auth).send({ name: `${canary}-workspace` });
     await t.http.post(`/api/workspaces/${ws.body.id}/members`).set(ann.auth).send({ email: bob.email }).expect(201);
-    victim = { id: ws.body.id, userId: bob.id };
+    const doc = await t.http.post(`/api/workspaces/${ws.body.id}/documents`).set(ann.auth).send({ title: `${canary}-title`, content: `${canary}-content` });
+    victim = { workspaceId: ws.body.id, documentId: doc.body.id, userId: bob.id };
     const mine = await t.http.post('/api/workspaces').set(eve.auth).send({ name: 'Eve own' });
-    own = { id: mine.body.id, userId: eve.id };
+    const myDoc = await t.http.post(`/api/workspaces/${mine.body.id}/documents`).set(eve.auth).send({ title: 'Eve doc', content: 'mine' });
+    own = { workspaceId: mine.body.id, documentId: myDoc.body.id, userId: eve.id };
     routes = [...t.service.queryRoutes, ...t.service.commandRoutes];
   });
   afterAll(() => t.close());
@@ -73,12 +98,23 @@ describe('authorization matrix', () => {
   });
 
   async function victimStreams(): Promise<unknown> {
-    return t.db.knex('streams').whereIn('stream_id', [`workspace-${victim.id}`, `user-${ann.id}`, `user-${victim.userId}`]).orderBy('stream_id');
+    return t.db
+      .knex('streams')
+      .whereIn('stream_id', [
+        `workspace-${victim.workspaceId}`,
+        `document-${victim.documentId}`,
+        `document_labels-${victim.documentId}`,
+        `user-${ann.id}`,
+        `user-${victim.userId}`,
+      ])
+      .orderBy('stream_id');
   }
 
   function send(http: TestAgent, route: RouteSpec, pathIds: Ids, query: Record<string, string>, body: Record<string, unknown> | undefined) {
-    const path = route.path.replace(':id', pathIds.id).replace(':userId', pathIds.userId);
-    const req = http[route.method](path).set(eve.auth).query(query);
+    const req = http[route.method](pathWith(route, pathIds))
+      .set(eve.auth)
+      .set('If-Match', '*')
+      .query({ ...requiredQuery(route), ...query });
     return route.method === 'get' || route.method === 'delete' ? req : req.send(body ?? {});
   }
 
@@ -91,13 +127,13 @@ describe('authorization matrix', () => {
       const placements: Placement[] = hasPathIds ? ['path', 'query', 'body'] : ['query', 'body'];
       for (const placement of placements) {
         const before = await victimStreams();
-        const victimQuery = { id: victim.id, workspaceId: victim.id, userId: victim.userId };
+        const victimQuery = { id: victim.documentId, workspaceId: victim.workspaceId, documentId: victim.documentId, userId: victim.userId };
         const res =
           placement === 'path'
             ? await send(t.http, route, victim, {}, entry.body?.(victim))
             : placement === 'query'
               ? await send(t.http, route, own, victimQuery, entry.body?.(own))
-              : await send(t.http, route, own, {}, { ...entry.body?.(own), id: victim.id, workspaceId: victim.id, userId: victim.userId });
+              : await send(t.http, route, own, {}, { ...entry.body?.(own), id: victim.documentId, workspaceId: victim.workspaceId, documentId: victim.documentId, userId: victim.userId });
         const label = `${keyOf(route)} [${placement}]`;
         if (placement === 'path') expect([label, res.status]).toEqual([label, 404]);
         expect([label, res.status < 500]).toEqual([label, true]);
@@ -107,12 +143,14 @@ describe('authorization matrix', () => {
       }
     }
     console.info(`authorization matrix: ${routes.length} routes, ${cases} outsider cases`);
-    expect(cases).toBeGreaterThanOrEqual(25);
+    expect(cases).toBeGreaterThanOrEqual(60);
   });
 
   it('the victim still sees their workspace intact', async () => {
-    const res = await t.http.get(`/api/workspaces/${victim.id}`).set(ann.auth);
+    const res = await t.http.get(`/api/workspaces/${victim.workspaceId}`).set(ann.auth);
     expect(res.status).toBe(200);
     expect(res.body.name).toBe(`${canary}-workspace`);
+    const doc = await t.http.get(`/api/documents/${victim.documentId}`).set(ann.auth);
+    expect(doc.body).toMatchObject({ title: `${canary}-title`, content: `${canary}-content`, revision: 0 });
   });
 });

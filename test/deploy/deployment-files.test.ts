@@ -44,10 +44,17 @@ describe('deployment files', () => {
     expect(listed.sort()).toEqual(Object.keys(configSchema.shape).sort());
   });
 
-  it('the proxy sends GET and HEAD to the query API and everything else to the command API', () => {
+  it('the proxy sends reads to the query API, log-rebuilding reads and everything else to the command API', () => {
     const nginx = read('deploy/nginx.conf');
-    expect(nginx).toMatch(/GET\s+query-api;/);
-    expect(nginx).toMatch(/HEAD\s+query-api;/);
-    expect(nginx).toMatch(/default\s+command-api;/);
+    const rules = [...nginx.matchAll(/^\s*"~\^([^"]+)"\s+(\S+);/gm)].map(([, pattern, upstream]) => [new RegExp(`^${pattern}`), upstream!.replace(';', '')] as const);
+    expect(/^\s*default\s+command-api;/m.test(nginx)).toBe(true);
+    const upstreamFor = (request: string) => rules.find(([pattern]) => pattern.test(request))?.[1] ?? 'command-api';
+    expect(upstreamFor('GET /api/workspaces')).toBe('query-api');
+    expect(upstreamFor('HEAD /api/documents/abc')).toBe('query-api');
+    expect(upstreamFor('GET /api/documents/abc/versions')).toBe('query-api');
+    expect(upstreamFor('GET /api/documents/abc/versions/3')).toBe('command-api');
+    expect(upstreamFor('GET /api/documents/abc/diff')).toBe('command-api');
+    expect(upstreamFor('GET /api/documents/abc/history')).toBe('command-api');
+    expect(upstreamFor('POST /api/workspaces')).toBe('command-api');
   });
 });
