@@ -5,6 +5,7 @@
  * (held requests answered, projectors commit the batch in hand, pools closed, within ten seconds).
  */
 import express, { type Express } from 'express';
+import type { Knex } from 'knex';
 import { pinoHttp } from 'pino-http';
 import { accountsRoutes } from './command-api/accounts/accounts-routes';
 import { AggregateCache } from './command-api/aggregate-cache';
@@ -33,6 +34,8 @@ import { ProjectionProgress } from './projectors/runtime/projection-progress';
 import { accountsQueries } from './query-api/accounts/accounts-queries';
 import { documentsQueries } from './query-api/documents/documents-queries';
 import { readYourWrites } from './query-api/consistency';
+import { syncRoutes } from './query-api/sync/sync-routes';
+import { purgeSyncTombstones } from './projectors/sync/sync-retention';
 import { workspacesQueries } from './query-api/workspaces/workspaces-queries';
 
 export type ServicePart = 'command-api' | 'query-api' | 'projectors';
@@ -46,6 +49,8 @@ export interface Service {
   readonly projectors: Projectors | undefined;
   readonly commandRoutes: readonly RouteSpec[];
   readonly queryRoutes: readonly RouteSpec[];
+  /** Answers held requests (long polls) at once; call before closing the HTTP server. */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -64,6 +69,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
   const keys = await loadSigningKeys({ configuredJwks: config.AUTH_SIGNING_KEYS, knex });
   const accessTokens = new AccessTokens(keys, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, clock });
   const progress = new ProjectionProgress(knex, wakeups, projectionNames);
+  const shutdown = new AbortController();
   const loginWindow = config.RATE_LIMIT_LOGIN_WINDOW_SECONDS;
 
   const commandRoutes: RouteSpec[] = parts.includes('command-api')
@@ -93,7 +99,12 @@ export async function createService(config: Config, logger: Logger, options: Ser
       ]
     : [];
   const queryRoutes: RouteSpec[] = parts.includes('query-api')
-    ? [...accountsQueries({ db: knex, jwks: () => accessTokens.jwks() }), ...workspacesQueries({ db: knex }), ...documentsQueries({ db: knex })]
+    ? [
+        ...accountsQueries({ db: knex, jwks: () => accessTokens.jwks() }),
+        ...workspacesQueries({ db: knex }),
+        ...documentsQueries({ db: knex }),
+        ...syncRoutes({ db: knex, wakeups, shutdown: shutdown.signal }),
+      ]
     : [];
 
   const app = express();
@@ -121,6 +132,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
   const projectors = parts.includes('projectors')
     ? startProjectors({ store, db: knex, wakeups, logger, projections, batchSize: config.PROJECTION_BATCH_SIZE })
     : undefined;
+  const housekeeping = parts.includes('projectors') ? startHousekeeping(knex, config, clock, logger) : undefined;
 
   return {
     app,
@@ -128,12 +140,26 @@ export async function createService(config: Config, logger: Logger, options: Ser
     projectors,
     commandRoutes,
     queryRoutes,
+    beginShutdown() {
+      shutdown.abort();
+    },
     async close() {
+      shutdown.abort();
+      if (housekeeping) clearInterval(housekeeping);
       progress.close();
       await projectors?.stop();
       await platform.close();
     },
   };
+}
+
+/** Periodic upkeep of the projectors part: purging sync tombstones past their retention. */
+function startHousekeeping(knex: Knex, config: Config, clock: () => Date, logger: Logger): NodeJS.Timeout {
+  const purge = () =>
+    purgeSyncTombstones(knex, clock(), config.SYNC_TOMBSTONE_RETENTION_DAYS).catch((error: unknown) => logger.warn({ err: error }, 'tombstone purge failed'));
+  const timer = setInterval(purge, 60 * 60 * 1000);
+  timer.unref();
+  return timer;
 }
 
 function trustProxySetting(value: string | undefined): boolean | number | string {
@@ -175,6 +201,7 @@ export async function runService(parts: readonly ServicePart[]): Promise<void> {
     logger.info({ signal }, 'draining');
     const deadline = setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS);
     deadline.unref();
+    service.beginShutdown();
     await server?.close(SHUTDOWN_DEADLINE_MS - 3_000);
     await service.close();
     logger.info('stopped');

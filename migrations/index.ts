@@ -8,6 +8,7 @@ import * as projectionCheckpoints from './20261122_0002_projection_checkpoints';
 import * as auth from './20261122_0003_auth';
 import * as accountsReadModels from './20261122_0004_accounts_read_models';
 import * as documents from './20261122_0005_documents';
+import * as sync from './20261122_0006_sync';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0003_auth', auth],
   ['20261122_0004_accounts_read_models', accountsReadModels],
   ['20261122_0005_documents', documents],
+  ['20261122_0006_sync', sync],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

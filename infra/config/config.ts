@@ -41,6 +41,8 @@ export const configSchema = z.object({
   DOCUMENT_MAX_CONTENT_BYTES: positiveInt.default(2 * 1024 * 1024),
   /** Largest request body: room for a largest document whose JSON escaping doubles it. */
   JSON_BODY_LIMIT_BYTES: positiveInt.default(4 * 1024 * 1024 + 64 * 1024),
+  /** How long the sync feed keeps tombstones (deletes) for offline clients; older cursors get 410. */
+  SYNC_TOMBSTONE_RETENTION_DAYS: positiveInt.max(3_650).default(90),
   /** How long a query carrying X-Consistency-Token waits for the read models before a 503. */
   CONSISTENCY_WAIT_MS: positiveInt.max(30_000).default(5_000),
   /** Private Ed25519 JWKs (JSON array, first one signs); unset: keys generated once and kept in the database. */

@@ -51,6 +51,7 @@ const MATRIX: Record<string, Entry> = {
   'get /api/documents/:id/versions/:revision': {},
   'get /api/documents/:id/diff': {},
   'get /api/documents/:id/history': {},
+  'get /api/sync/since': {},
 };
 
 /** The path with `ids` put in: `:id` names a workspace or a document depending on the route. */
