@@ -17,6 +17,7 @@ import { authenticate } from './infra/http/authentication';
 import { healthRoutes } from './infra/http/health';
 import { listen, type RunningServer } from './infra/http/http-server';
 import { jsonBody } from './infra/http/json-body';
+import { buildOpenApiDocument, DOCUMENTATION_ROUTES, documentationRoutes, type DocumentedRoute } from './infra/http/openapi';
 import { notFoundRoute, problemHandler } from './infra/http/problem';
 import { requestContext } from './infra/http/request-context';
 import { mountRoutes, type RouteSpec } from './infra/http/routes';
@@ -39,6 +40,13 @@ import { purgeSyncTombstones } from './projectors/sync/sync-retention';
 import { workspacesQueries } from './query-api/workspaces/workspaces-queries';
 
 export type ServicePart = 'command-api' | 'query-api' | 'projectors';
+
+/** Routes outside the two APIs' tables, documented all the same. */
+const OPERATIONAL_ROUTES: readonly DocumentedRoute[] = [
+  { method: 'get', path: '/healthz', access: 'public', summary: 'Liveness: the process answers', responses: { 200: '{status: "ok"}' } },
+  { method: 'get', path: '/readyz', access: 'public', summary: 'Readiness: database, event store, wake-ups, projection lag', responses: { 200: 'Ready', 503: 'Not ready, with the reasons' } },
+  ...DOCUMENTATION_ROUTES,
+];
 export const ALL_PARTS: readonly ServicePart[] = ['command-api', 'query-api', 'projectors'];
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -113,6 +121,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
   app.use(requestContext());
   app.use(pinoHttp({ logger, genReqId: (req) => (req as express.Request).requestId, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
   app.use(healthRoutes({ pool: platform.pool, wakeups }));
+  app.use(documentationRoutes(() => buildOpenApiDocument([...OPERATIONAL_ROUTES, ...queryRoutes, ...commandRoutes], { title: 'Scriptorium API', version: '0.1.0' })));
   const auth = authenticate(accessTokens);
   if (queryRoutes.length > 0) {
     const queries = express.Router();

@@ -144,12 +144,12 @@ export function accountsRoutes(deps: AccountsDeps): RouteSpec[] {
   }
 
   return [
-    { method: 'post', path: '/api/auth/signup', access: 'public', summary: 'Create an account and start a session', handler: signUp },
-    { method: 'post', path: '/api/auth/login', access: 'public', summary: 'Start a session with email and password', handler: logIn },
-    { method: 'post', path: '/api/auth/refresh', access: 'public', summary: 'Rotate a refresh token for a new access token', handler: refresh },
-    { method: 'post', path: '/api/auth/logout', access: 'public', summary: 'End the session of a refresh token', handler: logOut },
-    { method: 'patch', path: '/api/me', access: 'user', summary: 'Change the display name', handler: changeProfile },
-    { method: 'post', path: '/api/me/password', access: 'user', summary: 'Change the password and end all other sessions', handler: changePassword },
+    { method: 'post', path: '/api/auth/signup', access: 'public', summary: 'Create an account and start a session', body: signUpBody, responses: { 201: 'The new user, an access token and a refresh token' }, handler: signUp },
+    { method: 'post', path: '/api/auth/login', access: 'public', summary: 'Start a session with email and password', body: logInBody, responses: { 200: 'The user, an access token and a refresh token' }, handler: logIn },
+    { method: 'post', path: '/api/auth/refresh', access: 'public', summary: 'Rotate a refresh token for a new access token', body: refreshBody, responses: { 200: 'A new access token and the next refresh token' }, handler: refresh },
+    { method: 'post', path: '/api/auth/logout', access: 'public', summary: 'End the session of a refresh token', body: refreshBody, responses: { 204: 'The session has ended' }, handler: logOut },
+    { method: 'patch', path: '/api/me', access: 'user', summary: 'Change the display name', body: changeProfileBody, responses: { 200: 'The profile' }, handler: changeProfile },
+    { method: 'post', path: '/api/me/password', access: 'user', summary: 'Change the password and end all other sessions', body: changePasswordBody, responses: { 200: 'The profile; other sessions have ended' }, handler: changePassword },
   ];
 }
 

@@ -96,8 +96,8 @@ export function documentHistoryRoutes(deps: { store: EventStore; db: Knex }): Ro
   }
 
   return [
-    { method: 'get', path: '/api/documents/:id/versions/:revision', access: 'user', summary: 'The document as it was at a revision, rebuilt from its stream', handler: atRevision },
-    { method: 'get', path: '/api/documents/:id/diff', access: 'user', summary: 'A line diff between two revisions', handler: diff },
-    { method: 'get', path: '/api/documents/:id/history', access: 'user', summary: "The document's raw events with their metadata", handler: history },
+    { method: 'get', path: '/api/documents/:id/versions/:revision', access: 'user', summary: 'The document as it was at a revision, rebuilt from its stream', responses: { 200: 'The document at that revision' }, handler: atRevision },
+    { method: 'get', path: '/api/documents/:id/diff', access: 'user', summary: 'A line diff between two revisions', query: diffQuery, responses: { 200: 'Title change, hunks and a unified diff' }, handler: diff },
+    { method: 'get', path: '/api/documents/:id/history', access: 'user', summary: "The document's raw events with their metadata", query: historyQuery, responses: { 200: 'The raw events and the next revision to page from' }, handler: history },
   ];
 }

@@ -182,10 +182,10 @@ export function documentsRoutes(deps: DocumentsDeps): RouteSpec[] {
   }
 
   return [
-    { method: 'post', path: '/api/workspaces/:wid/documents', access: 'user', summary: 'Create a document (idempotent for a client-chosen id)', handler: create },
-    { method: 'put', path: '/api/documents/:id', access: 'user', summary: 'Replace title and content (If-Match required)', handler: update },
-    { method: 'delete', path: '/api/documents/:id', access: 'user', summary: 'Soft-delete a document (If-Match required)', handler: remove },
-    { method: 'post', path: '/api/documents/:id/restore', access: 'user', summary: 'Restore a deleted document', handler: restore },
-    { method: 'post', path: '/api/documents/:id/versions', access: 'user', summary: 'Name the current revision', handler: nameVersion },
+    { method: 'post', path: '/api/workspaces/:wid/documents', access: 'user', summary: 'Create a document (idempotent for a client-chosen id)', body: createDocumentBody, responses: { 201: 'The document (ETag, Location)' }, handler: create },
+    { method: 'put', path: '/api/documents/:id', access: 'user', summary: 'Replace title and content (If-Match required)', body: updateDocumentBody, responses: { 200: 'The document (new ETag)' }, handler: update },
+    { method: 'delete', path: '/api/documents/:id', access: 'user', summary: 'Soft-delete a document (If-Match required)', responses: { 204: 'Deleted (a tombstone for sync)' }, handler: remove },
+    { method: 'post', path: '/api/documents/:id/restore', access: 'user', summary: 'Restore a deleted document', responses: { 200: 'The document' }, handler: restore },
+    { method: 'post', path: '/api/documents/:id/versions', access: 'user', summary: 'Name the current revision', body: nameVersionBody, responses: { 201: 'The named version' }, handler: nameVersion },
   ];
 }

@@ -143,12 +143,12 @@ export function workspacesRoutes(deps: WorkspacesDeps): RouteSpec[] {
   }
 
   return [
-    { method: 'post', path: '/api/workspaces', access: 'user', summary: 'Create a workspace (the caller becomes its owner)', handler: create },
-    { method: 'patch', path: '/api/workspaces/:id', access: 'user', summary: 'Rename a workspace (owners)', handler: rename },
-    { method: 'delete', path: '/api/workspaces/:id', access: 'user', summary: 'Delete a workspace (owners)', handler: remove },
-    { method: 'post', path: '/api/workspaces/:id/members', access: 'user', summary: 'Add a member by email (owners)', handler: addMember },
-    { method: 'patch', path: '/api/workspaces/:id/members/:userId', access: 'user', summary: "Change a member's role (owners)", handler: changeRole },
-    { method: 'delete', path: '/api/workspaces/:id/members/:userId', access: 'user', summary: 'Remove a member (owners), or leave', handler: removeMember },
+    { method: 'post', path: '/api/workspaces', access: 'user', summary: 'Create a workspace (the caller becomes its owner)', body: createBody, responses: { 201: 'The workspace (ETag, Location)' }, handler: create },
+    { method: 'patch', path: '/api/workspaces/:id', access: 'user', summary: 'Rename a workspace (owners)', body: renameBody, responses: { 200: 'The workspace (ETag)' }, handler: rename },
+    { method: 'delete', path: '/api/workspaces/:id', access: 'user', summary: 'Delete a workspace (owners)', responses: { 204: 'Deleted' }, handler: remove },
+    { method: 'post', path: '/api/workspaces/:id/members', access: 'user', summary: 'Add a member by email (owners)', body: addMemberBody, responses: { 201: 'The new member' }, handler: addMember },
+    { method: 'patch', path: '/api/workspaces/:id/members/:userId', access: 'user', summary: "Change a member's role (owners)", body: changeRoleBody, responses: { 200: 'The member' }, handler: changeRole },
+    { method: 'delete', path: '/api/workspaces/:id/members/:userId', access: 'user', summary: 'Remove a member (owners), or leave', responses: { 204: 'Removed' }, handler: removeMember },
   ];
 }
 

@@ -3,6 +3,7 @@
  * router, the authorization matrix test and the API documentation all read one list.
  */
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { ZodType } from 'zod';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -12,6 +13,11 @@ export interface RouteSpec {
   /** `public`: no token needed; `user`: a valid access token. Resource rules are checked by the handler. */
   readonly access: 'public' | 'user';
   readonly summary: string;
+  /** The schemas the handler validates with (the API documentation is generated from these). */
+  readonly body?: ZodType;
+  readonly query?: ZodType;
+  /** Success statuses and what they carry, for the API documentation. */
+  readonly responses?: Readonly<Record<number, string>>;
   readonly handler: (req: Request, res: Response, next: NextFunction) => unknown;
 }
 

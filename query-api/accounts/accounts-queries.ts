@@ -22,7 +22,7 @@ export function accountsQueries(deps: AccountsQueriesDeps): RouteSpec[] {
   }
 
   return [
-    { method: 'get', path: '/api/me', access: 'user', summary: 'The signed-in user', handler: me },
-    { method: 'get', path: '/.well-known/jwks.json', access: 'public', summary: 'Public keys that verify access tokens', handler: jwks },
+    { method: 'get', path: '/api/me', access: 'user', summary: 'The signed-in user', responses: { 200: 'The profile' }, handler: me },
+    { method: 'get', path: '/.well-known/jwks.json', access: 'public', summary: 'Public keys that verify access tokens', responses: { 200: 'A JSON Web Key Set' }, handler: jwks },
   ];
 }

@@ -144,8 +144,8 @@ export function documentsQueries(deps: { db: Knex }): RouteSpec[] {
   }
 
   return [
-    { method: 'get', path: '/api/workspaces/:wid/documents', access: 'user', summary: "A workspace's documents: search, pages", handler: list },
-    { method: 'get', path: '/api/documents/:id', access: 'user', summary: 'One document, with its ETag', handler: get },
-    { method: 'get', path: '/api/documents/:id/versions', access: 'user', summary: "A document's revisions and named versions", handler: versions },
+    { method: 'get', path: '/api/workspaces/:wid/documents', access: 'user', summary: "A workspace's documents: search, pages", query: listQuery, responses: { 200: '{items, nextCursor}' }, handler: list },
+    { method: 'get', path: '/api/documents/:id', access: 'user', summary: 'One document, with its ETag', responses: { 200: 'The document (ETag)', 304: 'Not modified' }, handler: get },
+    { method: 'get', path: '/api/documents/:id/versions', access: 'user', summary: "A document's revisions and named versions", responses: { 200: '{items, snapshots}' }, handler: versions },
   ];
 }

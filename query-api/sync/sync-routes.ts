@@ -81,7 +81,7 @@ export function syncRoutes(deps: SyncDeps): RouteSpec[] {
     res.json({ changes: page.changes, cursor: encodeCursor({ store, ...page.cursor }), hasMore: page.hasMore });
   }
 
-  return [{ method: 'get', path: '/api/sync/since', access: 'user', summary: 'Changes in my scope after a cursor (long poll with wait)', handler: since }];
+  return [{ method: 'get', path: '/api/sync/since', access: 'user', summary: 'Changes in my scope after a cursor (long poll with wait)', query: sinceQuery, responses: { 200: '{changes, cursor, hasMore}' }, handler: since }];
 }
 
 function checked(cursor: SyncCursor, store: string): Omit<SyncCursor, 'store'> {

@@ -71,8 +71,8 @@ export function workspacesQueries(deps: { db: Knex }): RouteSpec[] {
   }
 
   return [
-    { method: 'get', path: '/api/workspaces', access: 'user', summary: 'The workspaces the caller belongs to', handler: list },
-    { method: 'get', path: '/api/workspaces/:id', access: 'user', summary: 'One workspace', handler: get },
-    { method: 'get', path: '/api/workspaces/:id/members', access: 'user', summary: "A workspace's members", handler: members },
+    { method: 'get', path: '/api/workspaces', access: 'user', summary: 'The workspaces the caller belongs to', responses: { 200: '{items}' }, handler: list },
+    { method: 'get', path: '/api/workspaces/:id', access: 'user', summary: 'One workspace', responses: { 200: 'The workspace (ETag)', 304: 'Not modified' }, handler: get },
+    { method: 'get', path: '/api/workspaces/:id/members', access: 'user', summary: "A workspace's members", responses: { 200: '{items}' }, handler: members },
   ];
 }
