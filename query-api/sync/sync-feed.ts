@@ -117,18 +117,17 @@ async function withData(trx: Knex.Transaction, userId: string, rows: readonly Ch
   const documentIds = ids('document');
   const workspaceIds = ids('workspace');
   const membershipKeys = ids('membership').map((key) => key.split(':') as [string, string]);
-  const [documents, workspaces, memberships] = await Promise.all([
-    documentIds.length ? trx('sync_documents').whereIn('id', documentIds) : [],
-    workspaceIds.length
-      ? trx('sync_workspaces as w').join('sync_members as m', 'm.workspace_id', 'w.id').where('m.user_id', userId).whereIn('w.id', workspaceIds).select('w.id', 'w.name', 'w.created_at', 'm.role')
-      : [],
-    membershipKeys.length
-      ? trx('sync_members as m')
-          .leftJoin('sync_users as u', 'u.id', 'm.user_id')
-          .whereIn(['m.workspace_id', 'm.user_id'], membershipKeys)
-          .select('m.workspace_id', 'm.user_id', 'm.role', 'm.added_at', 'u.email', 'u.display_name')
-      : [],
-  ]);
+  // One after the other: they share the snapshot's single connection.
+  const documents = documentIds.length ? await trx('sync_documents').whereIn('id', documentIds) : [];
+  const workspaces = workspaceIds.length
+    ? await trx('sync_workspaces as w').join('sync_members as m', 'm.workspace_id', 'w.id').where('m.user_id', userId).whereIn('w.id', workspaceIds).select('w.id', 'w.name', 'w.created_at', 'm.role')
+    : [];
+  const memberships = membershipKeys.length
+    ? await trx('sync_members as m')
+        .leftJoin('sync_users as u', 'u.id', 'm.user_id')
+        .whereIn(['m.workspace_id', 'm.user_id'], membershipKeys)
+        .select('m.workspace_id', 'm.user_id', 'm.role', 'm.added_at', 'u.email', 'u.display_name')
+    : [];
   const documentById = new Map(documents.map((row: Parameters<typeof documentJson>[0]) => [row.id, documentJson(row)]));
   const workspaceById = new Map(workspaces.map((row: { id: string; name: string; created_at: Date; role: string }) => [row.id, { id: row.id, name: row.name, role: row.role, createdAt: row.created_at.toISOString() }]));
   const membershipByKey = new Map(
