@@ -16,6 +16,7 @@ import { ConfigError, loadConfig, type Config } from './infra/config/config';
 import { authenticate } from './infra/http/authentication';
 import { healthRoutes } from './infra/http/health';
 import { listen, type RunningServer } from './infra/http/http-server';
+import { idempotency, purgeExpired } from './infra/http/idempotency';
 import { jsonBody } from './infra/http/json-body';
 import { buildOpenApiDocument, DOCUMENTATION_ROUTES, documentationRoutes, type DocumentedRoute } from './infra/http/openapi';
 import { notFoundRoute, problemHandler } from './infra/http/problem';
@@ -132,7 +133,9 @@ export async function createService(config: Config, logger: Logger, options: Ser
   if (commandRoutes.length > 0) {
     const commands = express.Router();
     commands.use(...jsonBody({ limitBytes: config.JSON_BODY_LIMIT_BYTES }));
-    mountRoutes(commands, commandRoutes, auth);
+    mountRoutes(commands, commandRoutes, auth, {
+      idempotency: idempotency({ knex, clock, retentionDays: config.IDEMPOTENCY_RETENTION_DAYS, lockTimeoutMs: config.IDEMPOTENCY_LOCK_TIMEOUT_MS, logger }),
+    });
     app.use(commands);
   }
   app.use(notFoundRoute);
@@ -162,11 +165,13 @@ export async function createService(config: Config, logger: Logger, options: Ser
   };
 }
 
-/** Periodic upkeep of the projectors part: purging sync tombstones past their retention. */
+/** Periodic upkeep of the projectors part: purging sync tombstones and idempotency keys past their retention. */
 function startHousekeeping(knex: Knex, config: Config, clock: () => Date, logger: Logger): NodeJS.Timeout {
-  const purge = () =>
-    purgeSyncTombstones(knex, clock(), config.SYNC_TOMBSTONE_RETENTION_DAYS).catch((error: unknown) => logger.warn({ err: error }, 'tombstone purge failed'));
-  const timer = setInterval(purge, 60 * 60 * 1000);
+  const upkeep = async () => {
+    await purgeSyncTombstones(knex, clock(), config.SYNC_TOMBSTONE_RETENTION_DAYS).catch((error: unknown) => logger.warn({ err: error }, 'tombstone purge failed'));
+    await purgeExpired(knex, clock()).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key purge failed'));
+  };
+  const timer = setInterval(() => void upkeep(), 60 * 60 * 1000);
   timer.unref();
   return timer;
 }

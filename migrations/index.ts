@@ -9,6 +9,7 @@ import * as auth from './20261122_0003_auth';
 import * as accountsReadModels from './20261122_0004_accounts_read_models';
 import * as documents from './20261122_0005_documents';
 import * as sync from './20261122_0006_sync';
+import * as idempotencyKeys from './20261122_0007_idempotency';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0004_accounts_read_models', accountsReadModels],
   ['20261122_0005_documents', documents],
   ['20261122_0006_sync', sync],
+  ['20261122_0007_idempotency', idempotencyKeys],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

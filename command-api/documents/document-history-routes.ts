@@ -26,15 +26,22 @@ const historyQuery = z.strictObject({
 export function documentHistoryRoutes(deps: { store: EventStore; db: Knex }): RouteSpec[] {
   const { store, db } = deps;
 
-  /** The document's id, once the caller is known to be a member of its workspace. */
+  /**
+   * The document's id, once the caller is known to be a member of its workspace. The workspace comes
+   * from the stream's first event (so a document is readable here the moment it is created), the
+   * membership from the read model that membership changes wait for.
+   */
   async function visibleDocumentId(req: Request): Promise<string> {
     const documentId = pathId(req, 'id', 'DOCUMENT.NOT_FOUND');
-    const visible = await db('documents as d')
-      .join('workspace_members as m', 'm.workspace_id', 'd.workspace_id')
-      .join('workspaces as w', 'w.id', 'd.workspace_id')
-      .where({ 'd.id': documentId, 'm.user_id': req.auth!.userId, 'w.deleted': false })
-      .first('d.id');
-    if (!visible) throw new Problem('not_found', 'DOCUMENT.NOT_FOUND', 'no such document');
+    const [created] = await store.readStream(documentStreamId(documentId), { maxCount: 1 });
+    const workspaceId = created?.type === 'DocumentCreated' ? (created.data as { workspaceId?: unknown }).workspaceId : undefined;
+    const member =
+      typeof workspaceId === 'string' &&
+      (await db('workspace_members as m')
+        .join('workspaces as w', 'w.id', 'm.workspace_id')
+        .where({ 'm.workspace_id': workspaceId, 'm.user_id': req.auth!.userId, 'w.deleted': false })
+        .first('m.role'));
+    if (!member) throw new Problem('not_found', 'DOCUMENT.NOT_FOUND', 'no such document');
     return documentId;
   }
 

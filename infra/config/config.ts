@@ -56,6 +56,10 @@ export const configSchema = z.object({
   RATE_LIMIT_LOGIN_FAILURES_PER_IP: positiveInt.default(20),
   /** Window and block time of the login-failure limits. */
   RATE_LIMIT_LOGIN_WINDOW_SECONDS: positiveInt.default(900),
+  /** How long an Idempotency-Key and its stored answer are kept: offline clients retry late. */
+  IDEMPOTENCY_RETENTION_DAYS: positiveInt.max(3_650).default(30),
+  /** After how long a request still holding its Idempotency-Key counts as abandoned (its process died). */
+  IDEMPOTENCY_LOCK_TIMEOUT_MS: positiveInt.default(60_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -41,6 +41,9 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], info: {
       summary: route.summary,
       ...(route.access === 'user' ? { security: [{ [bearer.name]: [] }] } : {}),
       request: {
+        ...(route.access === 'user' && route.method !== 'get'
+          ? { headers: z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional().describe('Makes a retry replay the first answer (see docs/sync.md)') }) }
+          : {}),
         ...(params.length ? { params: z.object(Object.fromEntries(params.map((name) => [name, z.string()]))) } : {}),
         ...(route.query ? { query: route.query as z.ZodObject } : {}),
         ...(route.body ? { body: { content: { 'application/json': { schema: route.body } } } } : {}),

@@ -21,9 +21,17 @@ export interface RouteSpec {
   readonly handler: (req: Request, res: Response, next: NextFunction) => unknown;
 }
 
-export function mountRoutes(router: Router, routes: readonly RouteSpec[], authenticate: RequestHandler): void {
+export interface MountOptions {
+  /** Runs after authentication on the mutating routes of signed-in users: Idempotency-Key (idempotency.ts). */
+  readonly idempotency?: RequestHandler;
+}
+
+const MUTATING_METHODS: ReadonlySet<HttpMethod> = new Set(['post', 'put', 'patch', 'delete']);
+
+export function mountRoutes(router: Router, routes: readonly RouteSpec[], authenticate: RequestHandler, options: MountOptions = {}): void {
   for (const route of routes) {
     const handlers: RequestHandler[] = route.access === 'user' ? [authenticate] : [];
+    if (route.access === 'user' && options.idempotency && MUTATING_METHODS.has(route.method)) handlers.push(options.idempotency);
     handlers.push(async (req, res, next) => {
       try {
         await route.handler(req, res, next);
