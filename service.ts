@@ -23,6 +23,12 @@ import { notFoundRoute, problemHandler } from './infra/http/problem';
 import { requestContext } from './infra/http/request-context';
 import { mountRoutes, type RouteSpec } from './infra/http/routes';
 import { createLogger, type Logger } from './infra/logging/logger';
+import { createMetrics, httpMetrics, type Metrics } from './infra/metrics/metrics';
+import { ProjectionLagMonitor } from './infra/metrics/projection-lag';
+import { httpLogOptions } from './infra/telemetry/http-logging';
+import { traceRequests } from './infra/telemetry/http-tracing';
+import { instrumentEventStore } from './infra/telemetry/instrumented-event-store';
+import { startTracing } from './infra/telemetry/tracing';
 import { createPlatform, type Platform } from './infra/platform';
 import { AccessTokens } from './infra/security/access-tokens';
 import { createPasswordHasher } from './infra/security/passwords';
@@ -45,6 +51,7 @@ export type ServicePart = 'command-api' | 'query-api' | 'projectors';
 /** Routes outside the two APIs' tables, documented all the same. */
 const OPERATIONAL_ROUTES: readonly DocumentedRoute[] = [
   { method: 'get', path: '/healthz', access: 'public', summary: 'Liveness: the process answers', responses: { 200: '{status: "ok"}' } },
+  { method: 'get', path: '/metrics', access: 'public', summary: 'Prometheus metrics of this instance', responses: { 200: 'Prometheus text format' } },
   { method: 'get', path: '/readyz', access: 'public', summary: 'Readiness: database, event store, wake-ups, projection lag', responses: { 200: 'Ready', 503: 'Not ready, with the reasons' } },
   ...DOCUMENTATION_ROUTES,
 ];
@@ -56,6 +63,7 @@ export interface Service {
   readonly app: Express;
   readonly platform: Platform;
   readonly projectors: Projectors | undefined;
+  readonly metrics: Metrics;
   readonly commandRoutes: readonly RouteSpec[];
   readonly queryRoutes: readonly RouteSpec[];
   /** Answers held requests (long polls) at once; call before closing the HTTP server. */
@@ -73,7 +81,12 @@ export async function createService(config: Config, logger: Logger, options: Ser
   const clock = options.clock ?? (() => new Date());
   const role = parts.length === ALL_PARTS.length ? 'all' : parts.join('+');
   const platform = await createPlatform(config, logger, role);
-  const { store, knex, wakeups } = platform;
+  const { knex, wakeups } = platform;
+  const metrics = createMetrics();
+  const store = instrumentEventStore(platform.store, { metrics });
+  // Given the adapter itself, not the instrumented store: with PostgreSQL the lag is one SQL count.
+  const projectionLag = new ProjectionLagMonitor({ db: knex, store: platform.store, projections: projectionNames, metrics, logger });
+  projectionLag.start();
 
   const keys = await loadSigningKeys({ configuredJwks: config.AUTH_SIGNING_KEYS, knex });
   const accessTokens = new AccessTokens(keys, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, clock });
@@ -120,8 +133,19 @@ export async function createService(config: Config, logger: Logger, options: Ser
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
   app.use(requestContext());
-  app.use(pinoHttp({ logger, genReqId: (req) => (req as express.Request).requestId, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
-  app.use(healthRoutes({ pool: platform.pool, wakeups }));
+  app.use(traceRequests());
+  app.use(pinoHttp({ logger, ...httpLogOptions() }));
+  app.use(httpMetrics(metrics, { commands: commandRoutes }));
+  app.get('/metrics', metrics.metricsRoute());
+  app.use(
+    healthRoutes({
+      pool: platform.pool,
+      wakeups,
+      store,
+      // Stale read models are the query API's problem; the other parts stay ready while projections catch up.
+      ...(parts.includes('query-api') ? { projectionLag: () => projectionLag.current(), maxProjectionLagSeconds: config.READY_MAX_PROJECTION_LAG_SECONDS } : {}),
+    }),
+  );
   app.use(documentationRoutes(() => buildOpenApiDocument([...OPERATIONAL_ROUTES, ...queryRoutes, ...commandRoutes], { title: 'Scriptorium API', version: '0.1.0' })));
   const auth = authenticate(accessTokens);
   if (queryRoutes.length > 0) {
@@ -150,6 +174,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     app,
     platform,
     projectors,
+    metrics,
     commandRoutes,
     queryRoutes,
     beginShutdown() {
@@ -159,6 +184,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
       shutdown.abort();
       if (housekeeping) clearInterval(housekeeping);
       progress.close();
+      projectionLag.stop();
       await projectors?.stop();
       await platform.close();
     },
@@ -199,6 +225,7 @@ export async function runService(parts: readonly ServicePart[]): Promise<void> {
   const config = readConfig();
   const role = parts.length === ALL_PARTS.length ? 'all' : parts.join('+');
   const logger = createLogger({ level: config.LOG_LEVEL, name: `scriptorium-${role}` });
+  const tracing = startTracing({ exporter: config.TRACES_EXPORTER });
   const service = await createService(config, logger, { parts });
 
   let server: RunningServer | undefined;
@@ -218,6 +245,7 @@ export async function runService(parts: readonly ServicePart[]): Promise<void> {
     service.beginShutdown();
     await server?.close(SHUTDOWN_DEADLINE_MS - 3_000);
     await service.close();
+    await tracing.shutdown();
     logger.info('stopped');
     process.exit(0);
   };

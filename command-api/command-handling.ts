@@ -10,6 +10,7 @@ import type { DomainEvent } from '../domain/shared/events';
 import { WrongExpectedVersion, type EventMetadata, type EventStore } from '../infra/event-store/event-store';
 import type { LogPosition } from '../infra/event-store/log-position';
 import type { AggregateSnapshots } from '../infra/snapshots/aggregate-snapshots';
+import { currentTraceparent, traceCommand } from '../infra/telemetry/tracing';
 import type { AggregateCache } from './aggregate-cache';
 
 /** Keeps deciding on long streams cheap: fold from a snapshot, and save a new one every `every` events. */
@@ -92,13 +93,25 @@ export async function loadAggregate<Event extends DomainEvent, State>(
   };
 }
 
-export async function handleCommand<Command, Event extends DomainEvent, State>(
+/** Handles one command in a `command <type>` span; the events it appends carry that span's traceparent. */
+export function handleCommand<Command, Event extends DomainEvent, State>(
   store: EventStore,
   streamId: string,
   decider: Decider<Command, Event, State>,
   command: Command | ((state: State) => Command | Promise<Command>),
   context: CommandContext,
   options: HandleOptions = {},
+): Promise<CommandResult<State>> {
+  return traceCommand(command, streamId, () => decideAndAppend(store, streamId, decider, command, context, options));
+}
+
+async function decideAndAppend<Command, Event extends DomainEvent, State>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<Command, Event, State>,
+  command: Command | ((state: State) => Command | Promise<Command>),
+  context: CommandContext,
+  options: HandleOptions,
 ): Promise<CommandResult<State>> {
   const attempts = 1 + (options.retries ?? 3);
   const cached = options.cache?.get(streamId);
@@ -154,5 +167,12 @@ function metadataOf(context: CommandContext): EventMetadata {
     causationId: context.causationId,
     actorId: context.actorId,
     occurredAt: context.now.toISOString(),
+    ...traceparentOf(),
   };
+}
+
+/** The active span's W3C traceparent, so that the projection of these events joins the command's trace. */
+function traceparentOf(): { traceparent?: string } {
+  const traceparent = currentTraceparent();
+  return traceparent ? { traceparent } : {};
 }

@@ -30,6 +30,10 @@ export const configSchema = z.object({
   NATS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('scriptorium'),
   EVENTSTORE_CONNECTION_STRING: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where spans go: `none` (tracing off) or `console` (stdout, for development). */
+  TRACES_EXPORTER: z.enum(['none', 'console']).default('none'),
+  /** /readyz of a query API answers 503 while a projection trails the log by more seconds than this. */
+  READY_MAX_PROJECTION_LAG_SECONDS: positiveInt.default(60),
   PROJECTION_BATCH_SIZE: positiveInt.max(10_000).default(500),
   /** How often readers poll the log while NATS wake-ups are live (a safety net for lost wake-ups). */
   LOG_POLL_LIVE_MS: positiveInt.default(2_000),

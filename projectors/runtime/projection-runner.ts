@@ -2,12 +2,14 @@
  * Runs one projection: subscribes to the global log after the projection's checkpoint, applies each
  * batch of events in one transaction that also moves the checkpoint, and announces its progress as a
  * wake-up. Any failure rolls the batch back whole; the runner then waits, reopens the subscription
- * from the stored checkpoint and tries again, so an event's effects land exactly once.
+ * from the stored checkpoint and tries again, so an event's effects land exactly once. Each batch is
+ * traced, and each event is applied in a span of the trace that wrote it (infra/telemetry).
  */
 import type { Knex } from 'knex';
 import type { EventStore, LogSubscription, RecordedEvent } from '../../infra/event-store/event-store';
 import type { LogPosition } from '../../infra/event-store/log-position';
 import type { Logger } from '../../infra/logging/logger';
+import { traceProjectionApply, traceProjectionBatch } from '../../infra/telemetry/projection-tracing';
 import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
 import { CheckpointMoved, moveCheckpoint, readCheckpoint, recordProjectionError, type Checkpoint } from './checkpoints';
 import type { Projection } from './projection';
@@ -103,13 +105,19 @@ export class ProjectionRunner {
   private async applyBatch(batch: readonly RecordedEvent[]): Promise<void> {
     const last = batch[batch.length - 1]!.position;
     const relevant = batch.filter((event) => this.handled.has(event.type));
-    await this.options.db.transaction(async (trx) => {
-      for (const event of relevant) {
-        const statements = this.options.projection.apply(event, trx);
-        for (const statement of Array.isArray(statements) ? statements : [statements]) await statement;
-      }
-      await moveCheckpoint(trx, this.name, this.checkpoint, last, relevant.length);
-    });
+    const described = { events: batch.length, applied: relevant.length, from: this.checkpoint, to: last };
+    await traceProjectionBatch(this.name, described, () =>
+      this.options.db.transaction(async (trx) => {
+        for (const event of relevant) {
+          // A child of the trace that wrote the event, when its metadata carries one.
+          await traceProjectionApply(this.name, event, async () => {
+            const statements = this.options.projection.apply(event, trx);
+            for (const statement of Array.isArray(statements) ? statements : [statements]) await statement;
+          });
+        }
+        await moveCheckpoint(trx, this.name, this.checkpoint, last, relevant.length);
+      }),
+    );
     this.checkpoint = last;
     this.options.wakeups.publish(WakeupTopics.projectionProgress(this.name), last);
     for (const listener of this.progressListeners) listener(last);

@@ -63,7 +63,12 @@ describe('projection runner', () => {
   it('given a failing event, when the batch fails, then nothing of it lands, the error is recorded, and the retry applies it once', async () => {
     await appendCounted(5, 2);
     const failing = new Set<string>();
-    const all = await store.readAll({ maxCount: 100 });
+    // The log shows an append once every older transaction on the server has finished: wait for it.
+    let all = await store.readAll({ maxCount: 100 });
+    while (all.at(-1)?.position !== lastAppended) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      all = await store.readAll({ maxCount: 100 });
+    }
     failing.add(all.filter((e) => e.type === 'Counted')[5]!.id);
     let failures = 0;
     const r = runner(
