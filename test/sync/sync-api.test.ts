@@ -120,6 +120,24 @@ describe('sync API', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 
+  it('a held long poll is answered at once when the service begins to shut down', async () => {
+    const other = await startTestService('sync_shutdown');
+    try {
+      const member = await signUp(other.http);
+      const replica = new SyncReplica(other.http, member.auth);
+      await replica.drain(50);
+      const started = Date.now();
+      const held = replica.pull(50, 20);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      other.service.beginShutdown();
+      const page = await held;
+      expect(page.changes).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses malformed cursors with 400 and unusable ones with 410', async () => {
     const user = await signUp(t.http);
     expect((await t.http.get('/api/sync/since?cursor=%%%').set(user.auth)).status).toBe(400);
