@@ -150,7 +150,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
   const auth = authenticate(accessTokens);
   if (queryRoutes.length > 0) {
     const queries = express.Router();
-    queries.use(readYourWrites(progress, { timeoutMs: config.CONSISTENCY_WAIT_MS }));
+    queries.use(readYourWrites(progress, { timeoutMs: config.CONSISTENCY_WAIT_MS, shutdown: shutdown.signal }));
     mountRoutes(queries, queryRoutes, auth);
     app.use(queries);
   }
@@ -166,7 +166,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
   app.use(problemHandler(logger));
 
   const projectors = parts.includes('projectors')
-    ? startProjectors({ store, db: knex, wakeups, logger, projections, batchSize: config.PROJECTION_BATCH_SIZE })
+    ? startProjectors({ store, db: knex, wakeups, logger, projections, batchSize: config.PROJECTION_BATCH_SIZE, leadership: platform.leadership })
     : undefined;
   const housekeeping = parts.includes('projectors') ? startHousekeeping(knex, config, clock, logger) : undefined;
 

@@ -1,12 +1,13 @@
 /**
  * The adapters one process needs, built from its configuration: the database (a pg pool for the event
- * store, knex for read models), the event store, wake-ups and the logger. Entry points build one
- * platform, hand its parts to the factories of the API and projector modules, and close it on exit.
+ * store, knex for read models; without DATABASE_URL, the embedded database in DATA_DIR, where both
+ * share one connection), the event store, wake-ups and the logger. Entry points build one platform,
+ * hand its parts to the factories of the API and projector modules, and close it on exit.
  */
 import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Config } from './config/config';
-import { createKnex, migrate, pgPoolConfig } from './database/database';
+import { migrate, openDatabase } from './database/database';
 import { createEventStore } from './event-store/create-event-store';
 import type { EventStore } from './event-store/event-store';
 import type { Logger } from './logging/logger';
@@ -20,16 +21,32 @@ export interface Platform {
   readonly knex: Knex;
   readonly store: EventStore;
   readonly wakeups: Wakeups;
+  /**
+   * Where projectors take their leadership locks (a dedicated connection's settings and the schema
+   * the lock key is derived from); unset in embedded mode, where one process owns the data directory.
+   */
+  readonly leadership: { readonly connection: pg.ClientConfig; readonly schema: string } | undefined;
   close(): Promise<void>;
 }
 
 export async function createPlatform(config: Config, logger: Logger, role: string): Promise<Platform> {
-  const database = { url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: config.DATABASE_POOL_MAX, applicationName: `scriptorium-${role}` };
-  const pool = new pg.Pool(pgPoolConfig(database));
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    schema: config.DATABASE_SCHEMA,
+    poolMax: config.DATABASE_POOL_MAX,
+    applicationName: `scriptorium-${role}`,
+  });
+  const { pool, knex } = database;
   // An idle pooled connection that dies (database restart, network drop) must not crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed; it will be replaced'));
-  const knex = createKnex(database);
-  await migrate(knex, config.DATABASE_SCHEMA);
+  if (database.embeddedDirectory) logger.info({ directory: database.embeddedDirectory }, 'embedded database open');
+  try {
+    await migrate(knex, config.DATABASE_SCHEMA);
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
 
   const wakeups: Wakeups = config.NATS_URL
     ? new NatsWakeups({
@@ -54,11 +71,11 @@ export async function createPlatform(config: Config, logger: Logger, role: strin
     knex,
     store,
     wakeups,
+    leadership: database.dedicatedConnection ? { connection: database.dedicatedConnection, schema: config.DATABASE_SCHEMA } : undefined,
     async close() {
       await store.close();
       await wakeups.close();
-      await knex.destroy();
-      await pool.end();
+      await database.close();
     },
   };
 }

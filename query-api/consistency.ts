@@ -10,7 +10,7 @@ import type { ProjectionProgress } from '../projectors/runtime/projection-progre
 
 export const CONSISTENCY_HEADER = 'x-consistency-token';
 
-export function readYourWrites(progress: ProjectionProgress, options: { timeoutMs: number }): RequestHandler {
+export function readYourWrites(progress: ProjectionProgress, options: { timeoutMs: number; shutdown?: AbortSignal }): RequestHandler {
   return async (req, res, next) => {
     const token = req.header(CONSISTENCY_HEADER);
     if (token === undefined) return next();
@@ -20,7 +20,9 @@ export function readYourWrites(progress: ProjectionProgress, options: { timeoutM
     const onClose = () => gone.abort();
     res.once('close', onClose);
     try {
-      const reached = await progress.waitFor(position, options.timeoutMs, { signal: gone.signal });
+      // A shutting-down service answers held reads at once rather than having them cut.
+      const signal = options.shutdown ? AbortSignal.any([gone.signal, options.shutdown]) : gone.signal;
+      const reached = await progress.waitFor(position, options.timeoutMs, { signal });
       if (gone.signal.aborted) return;
       if (!reached) {
         return next(new Problem('unavailable', 'CONSISTENCY.NOT_YET', 'the read models have not reached this position yet', undefined, { 'Retry-After': '1' }));

@@ -1,20 +1,31 @@
-/** `npm run migrate`: applies every pending migration to the configured database and schema. */
-import { loadConfig } from '../config/config';
-import { createKnex, migrate } from '../database/database';
+/**
+ * Applying migrations: `scriptorium migrate`, and `npm run migrate`, which runs this file directly.
+ * Either applies every pending migration to the configured database and schema.
+ */
+import { loadConfig, type Config } from '../config/config';
+import { migrate } from '../database/database';
+import { openDatabaseForCli } from './cli-context';
 
-async function run(): Promise<void> {
-  const config = loadConfig(process.env);
-  const knex = createKnex({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: 1 });
+/** Applies what is pending; answers how many migrations the schema has applied in all. */
+export async function applyMigrations(config: Config): Promise<number> {
+  const database = await openDatabaseForCli(config);
   try {
-    await migrate(knex, config.DATABASE_SCHEMA);
-    const [completed] = (await knex.migrate.list()) as [Array<{ name: string }>, unknown];
-    process.stdout.write(`schema ${config.DATABASE_SCHEMA}: ${completed.length} migrations applied\n`);
+    await migrate(database.knex, config.DATABASE_SCHEMA);
+    const [completed] = (await database.knex.migrate.list()) as [Array<{ name: string }>, unknown];
+    return completed.length;
   } finally {
-    await knex.destroy();
+    await database.close();
   }
 }
 
-run().catch((error: unknown) => {
-  process.stderr.write(`migrate failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  const run = async () => {
+    const config = loadConfig(process.env);
+    const applied = await applyMigrations(config);
+    process.stdout.write(`schema ${config.DATABASE_SCHEMA}: ${applied} migrations applied\n`);
+  };
+  run().catch((error: unknown) => {
+    process.stderr.write(`migrate failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
