@@ -44,6 +44,13 @@ describe('deployment files', () => {
     expect(listed.sort()).toEqual(Object.keys(configSchema.shape).sort());
   });
 
+  it("the README's configuration table lists exactly the variables the configuration reads", () => {
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5));
+    const listed = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);
+    expect(listed.sort()).toEqual(Object.keys(configSchema.shape).sort());
+  });
+
   it('the proxy sends reads to the query API, log-rebuilding reads and everything else to the command API', () => {
     const nginx = read('deploy/nginx.conf');
     const rules = [...nginx.matchAll(/^\s*"~\^([^"]+)"\s+(\S+);/gm)].map(([, pattern, upstream]) => [new RegExp(`^${pattern}`), upstream!.replace(';', '')] as const);
