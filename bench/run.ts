@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: reads the settings once (DATABASE_URL, BENCH_SCALE), creates a throw-away schema,
  * runs every benchmark in sequence and prints each part's figures as a table on stdout, then a summary
- * of all figures against their targets. Progress goes to stderr. A missed target is reported, not
- * failed: the run exits 0 whenever the benchmarks themselves ran.
+ * of all figures against their targets. The event store parts come first; then the whole service,
+ * started in this process on a schema of its own, is driven over HTTP (documents, accounts). Progress
+ * goes to stderr. A missed target is reported, not failed: the run exits 0 whenever the benchmarks
+ * themselves ran.
  */
 import os from 'node:os';
 import { z } from 'zod';
@@ -24,10 +26,30 @@ import {
   type ProjectedResult,
   type ReadAllResult,
 } from './event-store.bench';
+import { accountSizes, measureAccounts, type AccountsResult } from './accounts.bench';
+import {
+  Baseline,
+  DOCUMENT_CONCURRENCY,
+  DOCUMENT_ROUNDS,
+  DocumentsSession,
+  documentSizes,
+  HISTORY_BATCH,
+  measureEditLatencyByHistory,
+  measureEditsAgainstBaseline,
+  measureReadsAgainstBaseline,
+  otherStatuses,
+  type DocumentSizes,
+  type EditSeries,
+  type HistoryResult,
+  type ServiceComparison,
+} from './documents.bench';
 import { BENCH_APPLICATION_NAME, withBenchSchema, type BenchSchema } from './support/bench-schema';
+import { SERVICE_APPLICATION_NAMES, SERVICE_POOL_MAX, startService, withServiceSchema } from './support/bench-service';
 import type { FixedConcurrencyResult } from './support/concurrency-runner';
+import type { LatencySummary } from './support/latency-recorder';
 import { LATE_AFTER_MS } from './support/rate-runner';
 import { cpuBusyShare } from './support/machine-load';
+import { OtherSessionsMonitor } from './support/other-sessions';
 import { ServerActivityMonitor, type ServerActivity } from './support/server-activity';
 import { formatCount, formatMs, formatRatio, formatSeconds, renderTable, verdict } from './support/report';
 
@@ -42,6 +64,8 @@ const BATCH_CONCURRENCIES = [1, 8] as const;
 const TARGET_RATIO = 0.5;
 const TARGET_READ_PER_SECOND = 50_000;
 const TARGET_PROJECTED_P99_MS = 50;
+const TARGET_EDIT_RATIO = 0.6;
+const TARGET_HISTORY_RATIO = 1.5;
 
 interface SingleAppendFigures {
   readonly concurrency: number;
@@ -57,12 +81,23 @@ interface Figures {
   readonly activity: ServerActivity;
 }
 
+interface ServiceFigures {
+  readonly sizes: DocumentSizes;
+  readonly edits: ServiceComparison;
+  readonly reads: ServiceComparison;
+  readonly history: HistoryResult;
+  readonly accounts: AccountsResult;
+  readonly activity: ServerActivity;
+}
+
 async function main(): Promise<void> {
   const settings = Settings.parse(process.env);
   const durations = benchDurations(settings.BENCH_SCALE);
   await withBenchSchema(settings.DATABASE_URL, async (db) => {
     print(await environment(db, settings));
-    print(summary(await runAll(db, durations)));
+    const store = await runAll(db, durations);
+    const service = await runService(db, settings.BENCH_SCALE);
+    print(summary(store, service));
   });
 }
 
@@ -112,6 +147,54 @@ async function runReadAll(db: BenchSchema, durations: BenchDurations): Promise<R
   const added = await fillLog(db, durations.minLogEvents);
   progress(`reading the whole log (${formatCount(await countEvents(db.knex))} events; ${formatCount(added)} added to fill it)`);
   return measureReadAll(db);
+}
+
+// --- The service over HTTP ---------------------------------------------------------------------------
+
+async function runService(db: BenchSchema, scale: number): Promise<ServiceFigures> {
+  const monitor = new OtherSessionsMonitor(db.knex, [BENCH_APPLICATION_NAME, ...SERVICE_APPLICATION_NAMES]);
+  const parts = await withServiceSchema(db, (schema) => runServiceParts(db, schema, scale)).catch(async (error: unknown) => {
+    await monitor.stop();
+    throw error;
+  });
+  return { ...parts, activity: await monitor.stop() };
+}
+
+async function runServiceParts(db: BenchSchema, schema: string, scale: number): Promise<Omit<ServiceFigures, 'activity'>> {
+  const sizes = documentSizes(scale);
+  progress(`starting the service on schema ${schema}`);
+  const main = await startService(db, schema);
+  try {
+    progress(`signing up and creating ${formatCount(sizes.documents)} documents`);
+    const session = await DocumentsSession.open(main, sizes.documents);
+    try {
+      const { edits, reads } = await db.withPool(SERVICE_POOL_MAX, async (pool) => {
+        const baseline = await Baseline.start(pool, sizes.documents, main.config.JSON_BODY_LIMIT_BYTES);
+        try {
+          progress(`document edits (PUT) and baseline UPDATEs, concurrency ${DOCUMENT_CONCURRENCY}`);
+          const edits = await measureEditsAgainstBaseline(session, baseline, sizes);
+          print(editsTable(edits, sizes));
+          progress(`document reads (GET) and baseline SELECTs, concurrency ${DOCUMENT_CONCURRENCY}`);
+          const reads = await measureReadsAgainstBaseline(session, baseline, sizes);
+          print(readsTable(reads, sizes));
+          return { edits, reads };
+        } finally {
+          await baseline.close();
+        }
+      });
+      progress(`edit latency by history: writing ${formatCount(sizes.priorEdits)} edits, then sequential edits`);
+      const history = await measureEditLatencyByHistory(db, schema, main, session, sizes);
+      print(historyTable(history, sizes));
+      progress('sign-up and log-in latency');
+      const accounts = await measureAccounts(main, accountSizes(scale));
+      print(accountsTable(accounts));
+      return { sizes, edits, reads, history, accounts };
+    } finally {
+      session.close();
+    }
+  } finally {
+    await main.close();
+  }
 }
 
 // --- Tables -----------------------------------------------------------------------------------------
@@ -218,7 +301,145 @@ function projectedTable(projected: ProjectedResult, durations: BenchDurations): 
   });
 }
 
-function summary(figures: Figures): string {
+function comparisonTitle(number: number, what: string, sizes: DocumentSizes): string {
+  return (
+    `${number}. ${what}, concurrency ${DOCUMENT_CONCURRENCY}, over ${formatCount(sizes.documents)} documents (${formatSeconds(sizes.measureMs)} each after ` +
+    `${formatSeconds(sizes.warmupMs)} warm-up, interleaved in ${DOCUMENT_ROUNDS} rounds; keep-alive HTTP, ${DOCUMENT_CONCURRENCY} connections; pools of ${SERVICE_POOL_MAX})`
+  );
+}
+
+function statusNote(comparison: ServiceComparison, service: string, baseline: string): string {
+  return `only 200s count; other answers (warm-up included): ${service} ${otherStatuses(comparison.serviceStatuses, 200)}, ${baseline} ${otherStatuses(comparison.baselineStatuses, 200)}`;
+}
+
+/** CPU time of this process per counted request, settles included (see settled-rounds.ts). */
+function cpuNote(comparison: ServiceComparison, service: string, baseline: string): string {
+  const perRequest = (result: ServiceComparison['service']): string => formatMs(result.processCpuMs / Math.max(result.items, 1));
+  return (
+    `CPU of this process per request (server, client${service === 'PUT' ? ', projectors' : ''}): ` +
+    `${service} ${perRequest(comparison.service)} ms, ${baseline} ${perRequest(comparison.baseline)} ms`
+  );
+}
+
+/** Edits per second with the time the projections needed afterwards added to the measured time. */
+function sustainedRate(result: ServiceComparison['service']): number {
+  return (result.items * 1000) / (result.elapsedMs + result.totalSettleMs);
+}
+
+function editsTable(edits: ServiceComparison, sizes: DocumentSizes): string {
+  const ratio = edits.service.itemsPerSecond / edits.baseline.itemsPerSecond;
+  return renderTable({
+    title: comparisonTitle(5, 'Document edits: PUT /api/documents/:id with If-Match vs a plain-Express UPDATE', sizes),
+    headers: ['PUT/s', 'p50 ms', 'p99 ms', 'UPDATE/s', 'p50 ms', 'p99 ms', 'ratio', `target >= ${TARGET_EDIT_RATIO}`],
+    rows: [
+      [
+        formatCount(edits.service.itemsPerSecond),
+        formatMs(edits.service.latency.p50Ms),
+        formatMs(edits.service.latency.p99Ms),
+        formatCount(edits.baseline.itemsPerSecond),
+        formatMs(edits.baseline.latency.p50Ms),
+        formatMs(edits.baseline.latency.p99Ms),
+        formatRatio(ratio),
+        verdict(ratio >= TARGET_EDIT_RATIO),
+      ],
+    ],
+    notes: [
+      'ratio = service PUTs/s / baseline UPDATEs/s (~1 KB markdown content each); the projectors run in the same process',
+      statusNote(edits, 'PUT', 'UPDATE'),
+      cpuNote(edits, 'PUT', 'UPDATE'),
+      `each window starts once the projections have caught up; after a PUT window that took up to ${formatMs(edits.service.maxSettleMs)} ms ` +
+        `(${formatSeconds(edits.service.totalSettleMs)} in all). Counting that time: ${formatCount(sustainedRate(edits.service))} PUT/s, ratio ${formatRatio(sustainedRate(edits.service) / edits.baseline.itemsPerSecond)}`,
+    ],
+  });
+}
+
+function readsTable(reads: ServiceComparison, sizes: DocumentSizes): string {
+  const ratio = reads.service.itemsPerSecond / reads.baseline.itemsPerSecond;
+  return renderTable({
+    title: comparisonTitle(6, 'Document reads: GET /api/documents/:id vs a plain-Express SELECT', sizes),
+    headers: ['GET/s', 'p50 ms', 'p99 ms', 'SELECT/s', 'p50 ms', 'p99 ms', 'ratio', 'target'],
+    rows: [
+      [
+        formatCount(reads.service.itemsPerSecond),
+        formatMs(reads.service.latency.p50Ms),
+        formatMs(reads.service.latency.p99Ms),
+        formatCount(reads.baseline.itemsPerSecond),
+        formatMs(reads.baseline.latency.p50Ms),
+        formatMs(reads.baseline.latency.p99Ms),
+        formatRatio(ratio),
+        '(none)',
+      ],
+    ],
+    notes: ['ratio = service GETs/s / baseline SELECTs/s', statusNote(reads, 'GET', 'SELECT'), cpuNote(reads, 'GET', 'SELECT')],
+  });
+}
+
+function historyRatios(history: HistoryResult): { warm: number; cold: number; coldToCold: number } {
+  const fresh = history.freshWarm.latency.p50Ms;
+  return {
+    warm: history.longWarm.latency.p50Ms / fresh,
+    cold: history.longCold.latency.p50Ms / fresh,
+    coldToCold: history.longCold.latency.p50Ms / history.freshCold.latency.p50Ms,
+  };
+}
+
+function historyTable(history: HistoryResult, sizes: DocumentSizes): string {
+  const ratios = historyRatios(history);
+  const row = (series: EditSeries, ratio: string, target: string): string[] => [
+    series.label,
+    formatCount(series.historyAtStart),
+    formatCount(series.latency.count),
+    formatMs(series.latency.p50Ms),
+    formatMs(series.latency.p99Ms),
+    formatMs(series.meanMs),
+    ratio,
+    target,
+  ];
+  return renderTable({
+    title:
+      `7. Edit latency by history: sequential PUTs (concurrency 1), ${formatCount(sizes.sequentialEdits)} per series after ${formatCount(sizes.sequentialWarmup)} ` +
+      'warm-up edits, one document per series, the four edited in rotating order; snapshots every 100 events',
+    headers: ['series', 'events before', 'edits', 'p50 ms', 'p99 ms', 'mean ms', 'p50 / fresh warm', `target <= ${TARGET_HISTORY_RATIO}`],
+    rows: [
+      row(history.freshWarm, '1.000', ''),
+      row(history.longWarm, formatRatio(ratios.warm), verdict(ratios.warm <= TARGET_HISTORY_RATIO)),
+      row(history.longCold, formatRatio(ratios.cold), verdict(ratios.cold <= TARGET_HISTORY_RATIO)),
+      row(history.freshCold, formatRatio(history.freshCold.latency.p50Ms / history.freshWarm.latency.p50Ms), '(none)'),
+    ],
+    notes: [
+      `cold: each edit goes to the other of two service instances than the last one (the second: command API only, same schema), so the instance's cached copy is one edit behind and it reads the snapshot and the events after it`,
+      `p50 ${formatCount(history.priorEdits)}-edit cold / fresh cold = ${formatRatio(ratios.coldToCold)}`,
+      `the ${formatCount(history.priorEdits)} prior edits of each long document were appended straight to the event store as DocumentEdited events, ${HISTORY_BATCH} per append ` +
+        `(both: ${formatSeconds(history.buildMs)}; projections caught up ${formatSeconds(history.catchUpMs)} later), then one PUT each made the first snapshot`,
+      `first PUT after that, no snapshot yet (folds all ${formatCount(history.priorEdits + 1)} events, saves one): ${formatMs(history.firstEditWithoutSnapshotMs)} ms; ` +
+        `second instance's first PUT (empty cache, snapshot + tail): ${formatMs(history.firstEditOnSecondInstanceMs)} ms`,
+    ],
+  });
+}
+
+function accountsTable(accounts: AccountsResult): string {
+  const row = (what: string, endpoint: LatencySummary, alone: LatencySummary, call: string): string[] => [
+    what,
+    formatCount(endpoint.count),
+    formatMs(endpoint.p50Ms),
+    formatMs(endpoint.p99Ms),
+    call,
+    formatMs(alone.p50Ms),
+    formatMs(alone.p99Ms),
+    `${((alone.p50Ms / endpoint.p50Ms) * 100).toFixed(0)}%`,
+  ];
+  return renderTable({
+    title: '8. Sign-up and log-in latency, one request at a time, next to the argon2id call alone (ARGON2_OPTIONS: 19 MiB, t=2, p=1)',
+    headers: ['endpoint', 'requests', 'p50 ms', 'p99 ms', 'argon2 call', 'p50 ms', 'p99 ms', 'argon2 share of p50'],
+    rows: [
+      row('POST /api/auth/signup', accounts.signUp, accounts.hash, 'hash'),
+      row('POST /api/auth/login', accounts.logIn, accounts.verify, 'verify'),
+    ],
+    notes: ['each request is followed by one argon2 call in this process; share = argon2 p50 / endpoint p50'],
+  });
+}
+
+function summary(figures: Figures, service: ServiceFigures): string {
   const ratioAt = (concurrency: number): number => {
     const row = figures.single.find((f) => f.concurrency === concurrency);
     return row ? row.store.itemsPerSecond / row.baseline.itemsPerSecond : Number.NaN;
@@ -245,9 +466,39 @@ function summary(figures: Figures): string {
         `< ${TARGET_PROJECTED_P99_MS} ms`,
         projected.projected.p99Ms < TARGET_PROJECTED_P99_MS && projected.unprojected === 0,
       ),
+      ...serviceSummaryRows(service, withTarget, noTarget),
     ],
-    notes: [activityNote(activity)],
+    notes: [`parts 1-4: ${activityNote(activity)}`, `parts 5-8, not counting this run's own service sessions: ${activityNote(service.activity)}`],
   });
+}
+
+function serviceSummaryRows(
+  figures: ServiceFigures,
+  withTarget: (figure: string, measured: string, target: string, met: boolean) => string[],
+  noTarget: (figure: string, measured: string) => string[],
+): string[][] {
+  const { edits, reads, history, accounts } = figures;
+  const rate = (comparison: ServiceComparison['service'], unit: string): string =>
+    `${formatCount(comparison.itemsPerSecond)} ${unit} (${formatMs(comparison.latency.p50Ms)} / ${formatMs(comparison.latency.p99Ms)} ms)`;
+  const editRatio = edits.service.itemsPerSecond / edits.baseline.itemsPerSecond;
+  const ratios = historyRatios(history);
+  const share = (alone: LatencySummary, endpoint: LatencySummary): string => `${((alone.p50Ms / endpoint.p50Ms) * 100).toFixed(0)}%`;
+  const c = DOCUMENT_CONCURRENCY;
+  return [
+    noTarget(`document PUT, c=${c} (p50 / p99)`, rate(edits.service, 'req/s')),
+    noTarget(`plain UPDATE route, c=${c}`, rate(edits.baseline, 'req/s')),
+    withTarget(`PUT/UPDATE ratio, c=${c}`, formatRatio(editRatio), `>= ${TARGET_EDIT_RATIO}`, editRatio >= TARGET_EDIT_RATIO),
+    noTarget(`document GET, c=${c} (p50 / p99)`, rate(reads.service, 'req/s')),
+    noTarget(`plain SELECT route, c=${c}`, rate(reads.baseline, 'req/s')),
+    noTarget(`GET/SELECT ratio, c=${c}`, formatRatio(reads.service.itemsPerSecond / reads.baseline.itemsPerSecond)),
+    noTarget('edit p50, fresh document', `${formatMs(history.freshWarm.latency.p50Ms)} ms`),
+    withTarget(`edit p50 ${formatCount(history.priorEdits)}-edit / fresh, warm`, formatRatio(ratios.warm), `<= ${TARGET_HISTORY_RATIO}`, ratios.warm <= TARGET_HISTORY_RATIO),
+    withTarget(`edit p50 ${formatCount(history.priorEdits)}-edit / fresh, cold`, formatRatio(ratios.cold), `<= ${TARGET_HISTORY_RATIO}`, ratios.cold <= TARGET_HISTORY_RATIO),
+    noTarget('sign-up p50 / p99', `${formatMs(accounts.signUp.p50Ms)} / ${formatMs(accounts.signUp.p99Ms)} ms`),
+    noTarget('argon2 hash share of sign-up p50', share(accounts.hash, accounts.signUp)),
+    noTarget('log-in p50 / p99', `${formatMs(accounts.logIn.p50Ms)} / ${formatMs(accounts.logIn.p99Ms)} ms`),
+    noTarget('argon2 verify share of log-in p50', share(accounts.verify, accounts.logIn)),
+  ];
 }
 
 function activityNote(activity: ServerActivity): string {

@@ -1,0 +1,79 @@
+/**
+ * Interleaved closed-loop windows (as runInterleaved: a warm-up each, then ABBA rounds) with a settle
+ * step before every window. A service runs its projectors beside its API, and a write window can leave
+ * them behind; settling lets them finish before the next window starts, so the other workload does not
+ * pay for that backlog. The time each settle took is reported per workload that preceded it: it is
+ * how far behind the projections were when that workload's window closed.
+ */
+import { performance } from 'node:perf_hooks';
+import { runAtFixedConcurrency, type FixedConcurrencyResult, type Operation } from './concurrency-runner';
+import { LatencyRecorder } from './latency-recorder';
+
+export interface SettledRoundsOptions {
+  readonly concurrency: number;
+  readonly warmupMs: number;
+  /** Measured time per workload, split evenly across the rounds. */
+  readonly durationMs: number;
+  readonly rounds: number;
+  readonly workloads: readonly Operation[];
+  readonly settle: () => Promise<void>;
+}
+
+export interface SettledResult extends FixedConcurrencyResult {
+  /** The longest settle that followed one of this workload's measured windows. */
+  readonly maxSettleMs: number;
+  /** All of them together: work the workload left behind, done outside its measured time. */
+  readonly totalSettleMs: number;
+  /** CPU time of this process (user + system) over the measured windows and the settles after them. */
+  readonly processCpuMs: number;
+}
+
+/** Answers one result per workload, in the order given. */
+export async function runInterleavedSettled(options: SettledRoundsOptions): Promise<SettledResult[]> {
+  const tallies = options.workloads.map(() => ({ latency: new LatencyRecorder(), items: 0, elapsedMs: 0, maxSettleMs: 0, totalSettleMs: 0, processCpuMs: 0 }));
+  await options.settle();
+  for (const operation of options.workloads) {
+    await runAtFixedConcurrency({ concurrency: options.concurrency, warmupMs: 0, durationMs: options.warmupMs, operation });
+    await options.settle();
+  }
+  const roundMs = options.durationMs / options.rounds;
+  for (let round = 0; round < options.rounds; round++) {
+    const order = options.workloads.map((_, index) => index);
+    if (round % 2 === 1) order.reverse();
+    for (const index of order) {
+      const tally = tallies[index]!;
+      const operation = options.workloads[index]!;
+      const cpuBefore = process.cpuUsage();
+      const window = await runAtFixedConcurrency({
+        concurrency: options.concurrency,
+        warmupMs: 0,
+        durationMs: roundMs,
+        operation: async () => {
+          const begin = performance.now();
+          const items = await operation();
+          tally.latency.record(performance.now() - begin);
+          return items;
+        },
+      });
+      tally.items += window.items;
+      tally.elapsedMs += window.elapsedMs;
+      const settleBegin = performance.now();
+      await options.settle();
+      const settleMs = performance.now() - settleBegin;
+      tally.maxSettleMs = Math.max(tally.maxSettleMs, settleMs);
+      tally.totalSettleMs += settleMs;
+      const cpu = process.cpuUsage(cpuBefore);
+      tally.processCpuMs += (cpu.user + cpu.system) / 1000;
+    }
+  }
+  return tallies.map((tally) => ({
+    operations: tally.latency.count,
+    items: tally.items,
+    elapsedMs: tally.elapsedMs,
+    itemsPerSecond: tally.elapsedMs > 0 ? (tally.items * 1000) / tally.elapsedMs : 0,
+    latency: tally.latency.summary(),
+    maxSettleMs: tally.maxSettleMs,
+    totalSettleMs: tally.totalSettleMs,
+    processCpuMs: tally.processCpuMs,
+  }));
+}
