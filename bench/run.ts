@@ -27,6 +27,7 @@ import {
   type ReadAllResult,
 } from './event-store.bench';
 import { accountSizes, measureAccounts, type AccountsResult } from './accounts.bench';
+import { measureSync, type SyncFigures } from './sync.bench';
 import {
   Baseline,
   DOCUMENT_CONCURRENCY,
@@ -97,7 +98,9 @@ async function main(): Promise<void> {
     print(await environment(db, settings));
     const store = await runAll(db, durations);
     const service = await runService(db, settings.BENCH_SCALE);
-    print(summary(store, service));
+    const sync = await measureSync(db, settings.BENCH_SCALE, progress);
+    print(syncTable(sync));
+    print(summary(store, service, sync));
   });
 }
 
@@ -439,7 +442,35 @@ function accountsTable(accounts: AccountsResult): string {
   });
 }
 
-function summary(figures: Figures, service: ServiceFigures): string {
+const TARGET_INITIAL_SYNC_MS = 20_000;
+const TARGET_WAKE_UP_P99_MS = 50;
+
+function syncTable(sync: SyncFigures): string {
+  const latency = (summary: LatencySummary) => [formatMs(summary.p50Ms), formatMs(summary.p99Ms), formatMs(summary.maxMs)];
+  return [
+    renderTable({
+      title: `9. Sync: initial sync of ${formatCount(sync.documents)} documents in pages of 500, over HTTP`,
+      headers: ['documents', 'pages', 'time', 'documents/s', `target < ${formatSeconds(TARGET_INITIAL_SYNC_MS)} (100,000)`],
+      rows: [[formatCount(sync.documents), formatCount(sync.pages), formatSeconds(sync.initialSyncMs), formatCount(sync.documents / (sync.initialSyncMs / 1000)), verdict(sync.initialSyncMs < TARGET_INITIAL_SYNC_MS)]],
+      notes: [`the documents were appended to the log and projected first (${formatSeconds(sync.fillMs)}, not counted)`],
+    }),
+    renderTable({
+      title: 'Incremental pulls (3 changes pending) and long-poll wake-ups',
+      headers: ['measure', 'count', 'p50 ms', 'p99 ms', 'max ms'],
+      rows: [
+        ['incremental pull', formatCount(sync.incremental.count), ...latency(sync.incremental)],
+        ['wake-up after the write is acknowledged', formatCount(sync.wakeUp.count), ...latency(sync.wakeUp)],
+        ['wake-up from sending the write', formatCount(sync.wakeUpFromSend.count), ...latency(sync.wakeUpFromSend)],
+      ],
+      notes: [
+        'wake-up: a pull held with wait=30 answers after a PUT in its scope; measured from the PUT\'s 200 (the commit) to the held answer',
+        `target: wake-up p99 < ${TARGET_WAKE_UP_P99_MS} ms`,
+      ],
+    }),
+  ].join('\n');
+}
+
+function summary(figures: Figures, service: ServiceFigures, sync: SyncFigures): string {
   const ratioAt = (concurrency: number): number => {
     const row = figures.single.find((f) => f.concurrency === concurrency);
     return row ? row.store.itemsPerSecond / row.baseline.itemsPerSecond : Number.NaN;
@@ -467,6 +498,10 @@ function summary(figures: Figures, service: ServiceFigures): string {
         projected.projected.p99Ms < TARGET_PROJECTED_P99_MS && projected.unprojected === 0,
       ),
       ...serviceSummaryRows(service, withTarget, noTarget),
+      withTarget(`initial sync, ${formatCount(sync.documents)} documents`, formatSeconds(sync.initialSyncMs), `< ${formatSeconds(TARGET_INITIAL_SYNC_MS)}`, sync.initialSyncMs < TARGET_INITIAL_SYNC_MS),
+      noTarget('incremental pull p50 / p99', `${formatMs(sync.incremental.p50Ms)} / ${formatMs(sync.incremental.p99Ms)} ms`),
+      noTarget('long-poll wake-up p50', `${formatMs(sync.wakeUp.p50Ms)} ms`),
+      withTarget('long-poll wake-up p99', `${formatMs(sync.wakeUp.p99Ms)} ms`, `< ${TARGET_WAKE_UP_P99_MS} ms`, sync.wakeUp.p99Ms < TARGET_WAKE_UP_P99_MS),
     ],
     notes: [`parts 1-4: ${activityNote(activity)}`, `parts 5-8, not counting this run's own service sessions: ${activityNote(service.activity)}`],
   });

@@ -50,7 +50,7 @@ export function documentsRoutes(deps: DocumentsDeps): RouteSpec[] {
   const { store, clock } = deps;
   const options: HandleOptions = {
     cache: deps.cache,
-    snapshotting: { snapshots: deps.snapshots, kind: 'document', version: 1, every: 100 },
+    snapshotting: { snapshots: deps.snapshots, kind: 'document', version: 1, every: 50 },
   };
 
   async function isMember(workspaceId: string, userId: string): Promise<boolean> {

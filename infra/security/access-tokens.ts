@@ -47,6 +47,7 @@ export class AccessTokens {
   private readonly ttlSeconds: number;
   private readonly clock: () => Date;
   private readonly publicKeys: ReadonlyMap<string, SigningKey>;
+  private readonly verified = new Map<string, { claims: VerifiedAccessToken; expiresAt: number }>();
 
   constructor(
     private readonly keys: SigningKeySet,
@@ -73,6 +74,23 @@ export class AccessTokens {
   }
 
   async verify(token: string): Promise<VerifiedAccessToken> {
+    // A token checked once stays good until it expires: answer repeats from memory (signature checks
+    // are most of a small request's cost). Keyed by the whole token, so a changed byte is checked anew.
+    const known = this.verified.get(token);
+    if (known && known.expiresAt > this.clock().getTime()) return known.claims;
+    const claims = await this.verifyAfresh(token);
+    this.remember(token, claims);
+    return claims;
+  }
+
+  private remember(token: string, claims: VerifiedAccessToken): void {
+    const expiresAt = readExpiry(token);
+    if (expiresAt === undefined) return;
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { claims, expiresAt });
+  }
+
+  private async verifyAfresh(token: string): Promise<VerifiedAccessToken> {
     try {
       const { payload } = await jwtVerify(token, (header) => this.publicKeyFor(header), {
         algorithms: [ACCESS_TOKEN_ALGORITHM],
@@ -100,6 +118,19 @@ export class AccessTokens {
     const key = header.kid === undefined ? undefined : this.publicKeys.get(header.kid);
     if (!key) throw invalidToken('the access token was signed by an unknown key');
     return key;
+  }
+}
+
+/** How many verified tokens are remembered (oldest forgotten first). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+/** The `exp` of a token that has just been verified, in milliseconds. */
+function readExpiry(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : undefined;
+  } catch {
+    return undefined;
   }
 }
 
