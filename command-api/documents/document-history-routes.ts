@@ -14,6 +14,7 @@ import { Problem } from '../../infra/http/problem';
 import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
 import { pathId } from '../respond';
+import { isWorkspaceMember } from '../workspaces/membership';
 import { documentView } from './documents-routes';
 
 const revisionParam = z.coerce.bigint().min(0n).max(2n ** 63n - 1n);
@@ -35,12 +36,7 @@ export function documentHistoryRoutes(deps: { store: EventStore; db: Knex }): Ro
     const documentId = pathId(req, 'id', 'DOCUMENT.NOT_FOUND');
     const [created] = await store.readStream(documentStreamId(documentId), { maxCount: 1 });
     const workspaceId = created?.type === 'DocumentCreated' ? (created.data as { workspaceId?: unknown }).workspaceId : undefined;
-    const member =
-      typeof workspaceId === 'string' &&
-      (await db('workspace_members as m')
-        .join('workspaces as w', 'w.id', 'm.workspace_id')
-        .where({ 'm.workspace_id': workspaceId, 'm.user_id': req.auth!.userId, 'w.deleted': false })
-        .first('m.role'));
+    const member = typeof workspaceId === 'string' && (await isWorkspaceMember(db, workspaceId, req.auth!.userId));
     if (!member) throw new Problem('not_found', 'DOCUMENT.NOT_FOUND', 'no such document');
     return documentId;
   }

@@ -18,6 +18,7 @@ import type { AggregateSnapshots } from '../../infra/snapshots/aggregate-snapsho
 import type { AggregateCache } from '../aggregate-cache';
 import { handleCommand, loadAggregate, StaleRevision, type CommandResult, type HandleOptions } from '../command-handling';
 import { actorOf, commandContext, pathId, respond } from '../respond';
+import { isWorkspaceMember } from '../workspaces/membership';
 import { createDocumentBody, nameVersionBody, updateDocumentBody } from './document-schemas';
 
 export interface DocumentsDeps {
@@ -53,13 +54,7 @@ export function documentsRoutes(deps: DocumentsDeps): RouteSpec[] {
     snapshotting: { snapshots: deps.snapshots, kind: 'document', version: 1, every: 50 },
   };
 
-  async function isMember(workspaceId: string, userId: string): Promise<boolean> {
-    const row = await deps.db('workspace_members as m')
-      .join('workspaces as w', 'w.id', 'm.workspace_id')
-      .where({ 'm.workspace_id': workspaceId, 'm.user_id': userId, 'w.deleted': false })
-      .first('m.role');
-    return row !== undefined;
-  }
+  const isMember = (workspaceId: string, userId: string) => isWorkspaceMember(deps.db, workspaceId, userId);
 
   function assertContentSize(content: string): void {
     if (Buffer.byteLength(content, 'utf8') > deps.maxContentBytes) {
