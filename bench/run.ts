@@ -50,7 +50,6 @@ import type { FixedConcurrencyResult } from './support/concurrency-runner';
 import type { LatencySummary } from './support/latency-recorder';
 import { LATE_AFTER_MS } from './support/rate-runner';
 import { cpuBusyShare } from './support/machine-load';
-import { OtherSessionsMonitor } from './support/other-sessions';
 import { ServerActivityMonitor, type ServerActivity } from './support/server-activity';
 import { formatCount, formatMs, formatRatio, formatSeconds, renderTable, verdict } from './support/report';
 
@@ -105,7 +104,7 @@ async function main(): Promise<void> {
 }
 
 async function runAll(db: BenchSchema, durations: BenchDurations): Promise<Figures> {
-  const monitor = new ServerActivityMonitor(db.knex, BENCH_APPLICATION_NAME);
+  const monitor = new ServerActivityMonitor(db.knex, [BENCH_APPLICATION_NAME]);
   const parts = await runEach(db, durations).catch(async (error: unknown) => {
     await monitor.stop(); // it samples through the schema's knex, which is about to be destroyed
     throw error;
@@ -159,7 +158,7 @@ async function runReadAll(db: BenchSchema, durations: BenchDurations): Promise<R
 // --- The service over HTTP ---------------------------------------------------------------------------
 
 async function runService(db: BenchSchema, scale: number): Promise<ServiceFigures> {
-  const monitor = new OtherSessionsMonitor(db.knex, [BENCH_APPLICATION_NAME, ...SERVICE_APPLICATION_NAMES]);
+  const monitor = new ServerActivityMonitor(db.knex, [BENCH_APPLICATION_NAME, ...SERVICE_APPLICATION_NAMES]);
   const parts = await withServiceSchema(db, (schema) => runServiceParts(db, schema, scale)).catch(async (error: unknown) => {
     await monitor.stop();
     throw error;

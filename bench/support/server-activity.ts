@@ -32,7 +32,8 @@ export class ServerActivityMonitor {
 
   constructor(
     private readonly knex: Knex,
-    private readonly ownApplicationName: string,
+    /** This run's own sessions: the bench's, and the in-process service's (`scriptorium-<role>`). */
+    private readonly ownApplicationNames: readonly string[],
   ) {
     this.timer = setInterval(() => {
       this.sampling = this.sample().catch(() => undefined);
@@ -56,9 +57,9 @@ export class ServerActivityMonitor {
       `SELECT count(*) AS others,
               max(extract(epoch FROM clock_timestamp() - xact_start) * 1000)::float8 AS longest_ms
          FROM pg_stat_activity
-        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name <> ?
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name <> ALL(?::text[])
           AND (state <> 'idle' OR backend_xid IS NOT NULL OR backend_xmin IS NOT NULL)`,
-      [this.ownApplicationName],
+      [[...this.ownApplicationNames]], // one binding: node-postgres sends a JS array as a PostgreSQL array
     );
     const row = result.rows[0];
     const others = Number(row?.others ?? 0);

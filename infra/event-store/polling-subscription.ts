@@ -6,6 +6,7 @@
  */
 import type { LogSubscription, RecordedEvent } from './event-store';
 import { LogPosition } from './log-position';
+import { eventsOf } from './iterate-batches';
 import { WakeupTopics, type Wakeups } from '../wakeups/wakeups';
 
 export interface PollingSubscriptionOptions {
@@ -58,15 +59,8 @@ export class PollingSubscription implements LogSubscription {
     await this.pendingBatch?.catch(() => undefined);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    const pageSize = this.options.pageSize ?? 500;
-    while (!this.isClosed) {
-      const batch = await this.nextBatch(pageSize);
-      for (const event of batch) {
-        if (this.isClosed) return;
-        yield event;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return eventsOf(this, this.options.pageSize ?? 500);
   }
 
   private async readNext(maxCount: number): Promise<RecordedEvent[]> {

@@ -5,6 +5,7 @@
  * and the failure rule: a subscription that broke hands over what it had, then rejects, so the
  * projection runner restarts from its checkpoint instead of waiting forever.
  */
+import { eventsOf } from '../iterate-batches';
 import type { LogSubscription, RecordedEvent } from '../event-store';
 import { LogPosition } from '../log-position';
 import { isAfter, toRecordedEvent, type ResolvedEventLike } from './eventstoredb-mapping';
@@ -91,15 +92,8 @@ export class BufferedSubscription implements LogSubscription {
     await this.pendingBatch?.catch(() => undefined);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    const pageSize = this.options.pageSize ?? 500;
-    while (!this.isClosed) {
-      const batch = await this.nextBatch(pageSize);
-      for (const event of batch) {
-        if (this.isClosed) return;
-        yield event;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return eventsOf(this, this.options.pageSize ?? 500);
   }
 
   private async waitForBatch(maxCount: number): Promise<RecordedEvent[]> {
