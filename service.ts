@@ -9,9 +9,20 @@ import type { Knex } from 'knex';
 import { pinoHttp } from 'pino-http';
 import { accountsRoutes } from './command-api/accounts/accounts-routes';
 import { AggregateCache } from './command-api/aggregate-cache';
+import { aiProxyRoutes } from './command-api/ai/ai-wiring';
+import { circlesRoutes } from './command-api/circles/circles-routes';
+import { publicLinksRoutes } from './command-api/sharing/public-links-routes';
+import { sharesRoutes } from './command-api/sharing/shares-routes';
 import { documentHistoryRoutes } from './command-api/documents/document-history-routes';
 import { documentsRoutes } from './command-api/documents/documents-routes';
+import { noteHistoryRoutes } from './command-api/notes/note-history-routes';
+import { notesRoutes } from './command-api/notes/notes-routes';
+import { prayerPointsRoutes } from './command-api/prayer-points/prayer-points-routes';
+import { notificationsRoutes } from './command-api/notifications/notifications-routes';
+import { remindersRoutes } from './command-api/reminders/reminders-routes';
 import { workspacesRoutes } from './command-api/workspaces/workspaces-routes';
+import { attachmentsRoutes } from './command-api/attachments/attachments-routes';
+import { exportsRoutes } from './command-api/exports/exports-routes';
 import { ConfigError, loadConfig, type Config } from './infra/config/config';
 import { authenticate } from './infra/http/authentication';
 import { healthRoutes } from './infra/http/health';
@@ -40,9 +51,25 @@ import { projectionNames, projections } from './projectors/projections';
 import { startProjectors, type Projectors } from './projectors/projectors';
 import { ProjectionProgress } from './projectors/runtime/projection-progress';
 import { accountsQueries } from './query-api/accounts/accounts-queries';
+import { aiUsageQueries } from './query-api/ai/ai-usage-queries';
+import { circlesQueries } from './query-api/circles/circles-queries';
+import { publicLinksQueries } from './query-api/sharing/public-links-queries';
+import { sharedQueries } from './query-api/sharing/shared-queries';
 import { documentsQueries } from './query-api/documents/documents-queries';
+import { notesQueries } from './query-api/notes/notes-queries';
+import { graphQueries } from './query-api/graph/graph-queries';
+import { prayerPointsQueries } from './query-api/prayer-points/prayer-points-queries';
+import { notificationsQueries } from './query-api/notifications/notifications-queries';
+import { remindersQueries } from './query-api/reminders/reminders-queries';
+import { startReminderWorkers, type ReminderWorkers } from './projectors/reminders/reminder-workers';
 import { readYourWrites } from './query-api/consistency';
 import { syncRoutes } from './query-api/sync/sync-routes';
+import { attachmentsQueries } from './query-api/attachments/attachments-queries';
+import { exportsQueries } from './query-api/exports/exports-queries';
+import { objectDeletionReactor } from './projectors/attachments/object-deletion-reactor';
+import type { ReactorLoop } from './projectors/attachments/reactor-loop';
+import { exportReactor } from './projectors/exports/export-reactor';
+import { storagePolicyFrom } from './infra/storage/storage-config';
 import { purgeSyncTombstones } from './projectors/sync/sync-retention';
 import { workspacesQueries } from './query-api/workspaces/workspaces-queries';
 
@@ -63,6 +90,8 @@ export interface Service {
   readonly app: Express;
   readonly platform: Platform;
   readonly projectors: Projectors | undefined;
+  /** The reminder dispatcher and notification delivery worker (projectors part only). */
+  readonly reminders: ReminderWorkers | undefined;
   readonly metrics: Metrics;
   readonly commandRoutes: readonly RouteSpec[];
   readonly queryRoutes: readonly RouteSpec[];
@@ -93,6 +122,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
   const progress = new ProjectionProgress(knex, wakeups, projectionNames);
   const shutdown = new AbortController();
   const loginWindow = config.RATE_LIMIT_LOGIN_WINDOW_SECONDS;
+  const storagePolicy = storagePolicyFrom(config);
 
   const commandRoutes: RouteSpec[] = parts.includes('command-api')
     ? [
@@ -109,6 +139,12 @@ export async function createService(config: Config, logger: Logger, options: Ser
           }),
         }),
         ...workspacesRoutes({ store, clock, progress, logger }),
+        ...attachmentsRoutes({ store, db: knex, clock, policy: storagePolicy, snapshots: new PostgresAggregateSnapshots(knex), cache: new AggregateCache(), progress }),
+        ...exportsRoutes({ store, db: knex, clock, policy: storagePolicy }),
+        ...aiProxyRoutes(config, { store, db: knex, clock }),
+        ...circlesRoutes({ store, clock, progress, logger, inviteTtlHours: config.CIRCLE_INVITE_TTL_HOURS }),
+        ...publicLinksRoutes({ store, db: knex, clock, snapshots: new PostgresAggregateSnapshots(knex), progress, logger }),
+        ...sharesRoutes({ store, clock, progress, logger }),
         ...documentsRoutes({
           store,
           db: knex,
@@ -117,14 +153,36 @@ export async function createService(config: Config, logger: Logger, options: Ser
           cache: new AggregateCache(),
           maxContentBytes: config.DOCUMENT_MAX_CONTENT_BYTES,
         }),
-        ...documentHistoryRoutes({ store, db: knex }),
+        ...documentHistoryRoutes({ store, db: knex, clock, snapshots: new PostgresAggregateSnapshots(knex) }),
+        ...notesRoutes({
+          store,
+          clock,
+          snapshots: new PostgresAggregateSnapshots(knex),
+          cache: new AggregateCache(),
+          maxContentBytes: config.DOCUMENT_MAX_CONTENT_BYTES,
+        }),
+        ...noteHistoryRoutes({ store, clock, snapshots: new PostgresAggregateSnapshots(knex) }),
+        ...prayerPointsRoutes({ store, clock, cache: new AggregateCache() }),
+        ...remindersRoutes({ store, clock, emailAvailable: config.SMTP_URL !== undefined }),
+        ...notificationsRoutes({ store, db: knex, clock }),
       ]
     : [];
   const queryRoutes: RouteSpec[] = parts.includes('query-api')
     ? [
         ...accountsQueries({ db: knex, jwks: () => accessTokens.jwks() }),
         ...workspacesQueries({ db: knex }),
+        ...attachmentsQueries({ db: knex, policy: storagePolicy }),
+        ...exportsQueries({ db: knex, policy: storagePolicy, clock }),
+        ...aiUsageQueries({ db: knex, clock }),
+        ...circlesQueries({ db: knex }),
+        ...publicLinksQueries({ db: knex, clock }),
+        ...sharedQueries({ db: knex }),
         ...documentsQueries({ db: knex }),
+        ...notesQueries({ db: knex }),
+        ...prayerPointsQueries({ db: knex }),
+        ...remindersQueries({ db: knex }),
+        ...notificationsQueries({ db: knex, wakeups, shutdown: shutdown.signal }),
+        ...graphQueries({ db: knex }),
         ...syncRoutes({ db: knex, wakeups, shutdown: shutdown.signal }),
       ]
     : [];
@@ -169,11 +227,23 @@ export async function createService(config: Config, logger: Logger, options: Ser
     ? startProjectors({ store, db: knex, wakeups, logger, projections, batchSize: config.PROJECTION_BATCH_SIZE, leadership: platform.leadership })
     : undefined;
   const housekeeping = parts.includes('projectors') ? startHousekeeping(knex, config, clock, logger) : undefined;
+  // Storage reactors (object deletion, export building and expiry) run beside the projections when there is a bucket.
+  const objectStorage = storagePolicy.storage;
+  const storageReactors: ReactorLoop[] =
+    parts.includes('projectors') && objectStorage
+      ? [
+          objectDeletionReactor({ store, db: knex, storage: objectStorage, wakeups, logger: logger.child({ reactor: 'object-deletion' }), clock }),
+          exportReactor({ store, db: knex, storage: objectStorage, wakeups, logger: logger.child({ reactor: 'exports' }), clock, expiryHours: config.EXPORT_EXPIRY_HOURS }),
+        ]
+      : [];
+  for (const reactor of storageReactors) reactor.start();
+  const reminderWorkers = parts.includes('projectors') ? startReminderWorkers({ store, db: knex, wakeups, clock, logger, config }) : undefined;
 
   return {
     app,
     platform,
     projectors,
+    reminders: reminderWorkers,
     metrics,
     commandRoutes,
     queryRoutes,
@@ -183,8 +253,10 @@ export async function createService(config: Config, logger: Logger, options: Ser
     async close() {
       shutdown.abort();
       if (housekeeping) clearInterval(housekeeping);
+      await Promise.all(storageReactors.map((reactor) => reactor.stop()));
       progress.close();
       projectionLag.stop();
+      await reminderWorkers?.stop();
       await projectors?.stop();
       await platform.close();
     },
@@ -230,7 +302,11 @@ export async function runService(parts: readonly ServicePart[]): Promise<void> {
 
   let server: RunningServer | undefined;
   if (parts.includes('command-api') || parts.includes('query-api')) {
-    server = await listen(service.app, config.HOST, config.PORT);
+    server = await listen(service.app, config.HOST, config.PORT, {
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+      maxHeaderBytes: config.HTTP_MAX_HEADER_BYTES,
+    });
     process.stdout.write(`Scriptorium (${role}) is listening on ${server.url}\n`);
   }
   logger.info({ parts, url: server?.url, store: config.EVENTSTORE_CONNECTION_STRING ? 'eventstoredb' : 'postgres' }, 'started');

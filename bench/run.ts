@@ -28,6 +28,8 @@ import {
 } from './event-store.bench';
 import { accountSizes, measureAccounts, type AccountsResult } from './accounts.bench';
 import { measureSync, type SyncFigures } from './sync.bench';
+import { measureNotes, notesTable } from './notes.bench';
+import { circlesTable, measureCircles } from './circles.bench';
 import {
   Baseline,
   DOCUMENT_CONCURRENCY,
@@ -100,6 +102,8 @@ async function main(): Promise<void> {
     const sync = await measureSync(db, settings.BENCH_SCALE, progress);
     print(syncTable(sync));
     print(summary(store, service, sync));
+    print(notesTable(await measureNotes(db, settings.BENCH_SCALE, progress)));
+    print(circlesTable(await measureCircles(db, settings.BENCH_SCALE, progress)));
   });
 }
 

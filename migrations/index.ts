@@ -10,6 +10,12 @@ import * as accountsReadModels from './20261122_0004_accounts_read_models';
 import * as documents from './20261122_0005_documents';
 import * as sync from './20261122_0006_sync';
 import * as idempotencyKeys from './20261122_0007_idempotency';
+import * as notes from './20261122_0008_notes';
+import * as prayerPointsAndGraph from './20261122_0009_prayer_points_and_graph';
+import * as storage from './20261122_0010_storage';
+import * as reminders from './20261122_0011_reminders';
+import * as circles from './20261122_0013_circles';
+import * as ai from './20261122_0012_ai';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +30,12 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0005_documents', documents],
   ['20261122_0006_sync', sync],
   ['20261122_0007_idempotency', idempotencyKeys],
+  ['20261122_0008_notes', notes],
+  ['20261122_0009_prayer_points_and_graph', prayerPointsAndGraph],
+  ['20261122_0010_storage', storage],
+  ['20261122_0011_reminders', reminders],
+  ['20261122_0012_ai', ai],
+  ['20261122_0013_circles', circles],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

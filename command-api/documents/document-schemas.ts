@@ -7,4 +7,3 @@ export const title = z
 
 export const createDocumentBody = z.strictObject({ id: z.uuid().optional(), title, content: z.string() });
 export const updateDocumentBody = z.strictObject({ title, content: z.string() });
-export const nameVersionBody = z.strictObject({ label: z.string().trim().min(1).max(200).optional() });

@@ -1,13 +1,12 @@
 /**
  * Document commands: create (idempotent for offline clients that choose the id), edit with a
- * mandatory If-Match, soft delete, restore, and naming a version. The document's revision is its ETag;
- * a stale If-Match is a 412 whose body carries the current document for the client's merge dialog.
+ * mandatory If-Match, soft delete and restore (naming a version is in document-history-routes.ts).
+ * The document's revision is its ETag; a stale If-Match is a 412 whose body carries the current document for the client's merge dialog.
  * Membership is read from the `workspace_members` read model, which membership changes wait for.
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
-import { documentLabelsDecider, documentLabelsStreamId } from '../../domain/documents/document-labels';
 import { documentDecider, documentStreamId, isSameCreate, type Document, type DocumentCommand, type DocumentEvent, type ExistingDocument } from '../../domain/documents/document';
 import type { EventStore } from '../../infra/event-store/event-store';
 import { etagOf, expectedRevisionFor, parseIfMatch } from '../../infra/http/conditional';
@@ -16,10 +15,10 @@ import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
 import type { AggregateSnapshots } from '../../infra/snapshots/aggregate-snapshots';
 import type { AggregateCache } from '../aggregate-cache';
-import { handleCommand, loadAggregate, StaleRevision, type CommandResult, type HandleOptions } from '../command-handling';
+import { handleCommand, StaleRevision, type CommandResult, type HandleOptions } from '../command-handling';
 import { actorOf, commandContext, pathId, respond } from '../respond';
 import { isWorkspaceMember } from '../workspaces/membership';
-import { createDocumentBody, nameVersionBody, updateDocumentBody } from './document-schemas';
+import { createDocumentBody, updateDocumentBody } from './document-schemas';
 
 export interface DocumentsDeps {
   readonly store: EventStore;
@@ -31,6 +30,9 @@ export interface DocumentsDeps {
 }
 
 const NOT_FOUND = 'DOCUMENT.NOT_FOUND';
+
+/** How document state is snapshotted (shared with the version routes, which fold the same streams). */
+export const DOCUMENT_SNAPSHOTS = { kind: 'document', version: 1, every: 50 } as const;
 
 export function documentView(document: ExistingDocument, revision: bigint) {
   return {
@@ -51,7 +53,7 @@ export function documentsRoutes(deps: DocumentsDeps): RouteSpec[] {
   const { store, clock } = deps;
   const options: HandleOptions = {
     cache: deps.cache,
-    snapshotting: { snapshots: deps.snapshots, kind: 'document', version: 1, every: 50 },
+    snapshotting: { snapshots: deps.snapshots, ...DOCUMENT_SNAPSHOTS },
   };
 
   const isMember = (workspaceId: string, userId: string) => isWorkspaceMember(deps.db, workspaceId, userId);
@@ -151,36 +153,10 @@ export function documentsRoutes(deps: DocumentsDeps): RouteSpec[] {
     sendDocument(res, 200, result);
   }
 
-  async function nameVersion(req: Request, res: Response) {
-    const documentId = pathId(req, 'id', NOT_FOUND);
-    const body = parseRequest(nameVersionBody, req.body ?? {}, 'body');
-    const actorId = actorOf(req);
-    const current = await loadAggregate(store, documentStreamId(documentId), documentDecider, options.snapshotting);
-    if (current.state.status === 'none' || typeof current.revision !== 'bigint' || !(await isMember(current.state.workspaceId, actorId))) {
-      throw new Problem('not_found', NOT_FOUND, 'no such document');
-    }
-    if (current.state.status === 'deleted') throw new Problem('conflict', 'DOCUMENT.DELETED', 'restore the document before naming a version');
-    const now = clock();
-    const labelled = await handleCommand(
-      store,
-      documentLabelsStreamId(documentId),
-      documentLabelsDecider,
-      { type: 'NameVersion', documentId, revision: current.revision.toString(), label: body.label ?? null, actorId, at: now.toISOString() },
-      commandContext(req, now),
-    );
-    respond(
-      res,
-      201,
-      { documentId, revision: Number(current.revision), label: body.label ?? null, createdAt: now.toISOString(), createdBy: actorId },
-      { position: labelled.position, location: `/api/documents/${documentId}/versions/${current.revision}` },
-    );
-  }
-
   return [
     { method: 'post', path: '/api/workspaces/:wid/documents', access: 'user', summary: 'Create a document (idempotent for a client-chosen id)', body: createDocumentBody, responses: { 201: 'The document (ETag, Location)' }, handler: create },
     { method: 'put', path: '/api/documents/:id', access: 'user', summary: 'Replace title and content (If-Match required)', body: updateDocumentBody, responses: { 200: 'The document (new ETag)' }, handler: update },
     { method: 'delete', path: '/api/documents/:id', access: 'user', summary: 'Soft-delete a document (If-Match required)', responses: { 204: 'Deleted (a tombstone for sync)' }, handler: remove },
     { method: 'post', path: '/api/documents/:id/restore', access: 'user', summary: 'Restore a deleted document', responses: { 200: 'The document' }, handler: restore },
-    { method: 'post', path: '/api/documents/:id/versions', access: 'user', summary: 'Name the current revision', body: nameVersionBody, responses: { 201: 'The named version' }, handler: nameVersion },
   ];
 }

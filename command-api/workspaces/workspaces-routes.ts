@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { workspaceAiPolicyDecider, workspaceAiPolicyStreamId } from '../../domain/ai/workspace-ai-policy';
 import { ownedBy, workspaceDecider, workspaceStreamId, type ActiveWorkspace, type Workspace, type WorkspaceCommand } from '../../domain/workspaces/workspace';
 import type { EventStore } from '../../infra/event-store/event-store';
 import type { LogPosition } from '../../infra/event-store/log-position';
@@ -33,7 +34,9 @@ export interface WorkspacesDeps {
 const name = z.string().trim().min(1).max(200);
 const role = z.enum(['owner', 'member']);
 const createBody = z.strictObject({ id: z.uuid().optional(), name });
-const renameBody = z.strictObject({ name });
+const patchBody = z
+  .strictObject({ name: name.optional(), aiProxy: z.boolean().optional() })
+  .refine((body) => body.name !== undefined || body.aiProxy !== undefined, { message: 'send name, aiProxy or both' });
 const addMemberBody = z.strictObject({ email, role: role.default('member') });
 const changeRoleBody = z.strictObject({ role });
 
@@ -87,13 +90,45 @@ export function workspacesRoutes(deps: WorkspacesDeps): RouteSpec[] {
     });
   }
 
-  async function rename(req: Request, res: Response) {
+  /**
+   * Renames, and/or sets whether members may use the AI proxy (the workspace's AI policy, its own
+   * stream: domain/ai/workspace-ai-policy.ts). If-Match is about the workspace's revision either way.
+   */
+  async function update(req: Request, res: Response) {
     const workspaceId = pathId(req, 'id', NOT_FOUND);
-    const body = parseRequest(renameBody, req.body, 'body');
+    const body = parseRequest(patchBody, req.body, 'body');
     const actorId = actorOf(req);
     const now = clock();
-    const result = await decide(req, workspaceId, { type: 'RenameWorkspace', name: body.name, actorId, at: now.toISOString() }, now);
-    respond(res, 200, workspaceView(active(result.state), actorId), { revision: result.revision, position: result.position });
+    const result = body.name !== undefined ? await decide(req, workspaceId, { type: 'RenameWorkspace', name: body.name, actorId, at: now.toISOString() }, now) : await ownedWorkspace(req, workspaceId, actorId);
+    const workspace = active(result.state);
+    const policyStream = workspaceAiPolicyStreamId(workspaceId);
+    let position = result.position;
+    let aiProxy: boolean;
+    if (body.aiProxy === undefined) {
+      aiProxy = (await loadAggregate(store, policyStream, workspaceAiPolicyDecider)).state.aiProxy;
+    } else {
+      const policy = await handleCommand(
+        store,
+        policyStream,
+        workspaceAiPolicyDecider,
+        { type: 'SetWorkspaceAiProxy', workspaceId, enabled: body.aiProxy, actorId, actorRole: workspace.members[actorId] ?? null, at: now.toISOString() },
+        commandContext(req, now),
+      );
+      aiProxy = policy.state.aiProxy;
+      if (policy.events.length > 0) position = policy.position;
+    }
+    respond(res, 200, { ...workspaceView(workspace, actorId), aiProxy }, { revision: result.revision, position });
+  }
+
+  /** The workspace for a change that does not append to it: owners only, and If-Match still holds. */
+  async function ownedWorkspace(req: Request, workspaceId: string, actorId: string): Promise<CommandResult<Workspace>> {
+    const current = await loadAggregate(store, workspaceStreamId(workspaceId), workspaceDecider);
+    ownedBy(current.state, actorId);
+    const ifMatch = parseIfMatch(req.header('if-match'));
+    if (ifMatch && expectedRevisionFor(ifMatch, current.revision) !== current.revision) {
+      throw new Problem('precondition_failed', 'HTTP.PRECONDITION_FAILED', 'the workspace has changed since the revision in If-Match');
+    }
+    return { state: current.state, revision: current.revision, position: current.position, events: [] };
   }
 
   async function remove(req: Request, res: Response) {
@@ -144,7 +179,7 @@ export function workspacesRoutes(deps: WorkspacesDeps): RouteSpec[] {
 
   return [
     { method: 'post', path: '/api/workspaces', access: 'user', summary: 'Create a workspace (the caller becomes its owner)', body: createBody, responses: { 201: 'The workspace (ETag, Location)' }, handler: create },
-    { method: 'patch', path: '/api/workspaces/:id', access: 'user', summary: 'Rename a workspace (owners)', body: renameBody, responses: { 200: 'The workspace (ETag)' }, handler: rename },
+    { method: 'patch', path: '/api/workspaces/:id', access: 'user', summary: 'Rename a workspace and/or set whether members may use the AI proxy (owners)', body: patchBody, responses: { 200: 'The workspace with its aiProxy setting (ETag)' }, handler: update },
     { method: 'delete', path: '/api/workspaces/:id', access: 'user', summary: 'Delete a workspace (owners)', responses: { 204: 'Deleted' }, handler: remove },
     { method: 'post', path: '/api/workspaces/:id/members', access: 'user', summary: 'Add a member by email (owners)', body: addMemberBody, responses: { 201: 'The new member' }, handler: addMember },
     { method: 'patch', path: '/api/workspaces/:id/members/:userId', access: 'user', summary: "Change a member's role (owners)", body: changeRoleBody, responses: { 200: 'The member' }, handler: changeRole },

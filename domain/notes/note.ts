@@ -23,11 +23,20 @@ interface NoteFields {
 }
 
 export type NoteEvent =
-  | DomainEvent<'NoteCreated', NoteFields & { noteId: string; ownerId: string; detected: readonly string[]; createdAt: string }>
-  | DomainEvent<'NoteEdited', NoteFields & { noteId: string; detected: readonly string[]; editedAt: string; editedBy: string }>
+  | DomainEvent<'NoteCreated', NoteFields & { noteId: string; ownerId: string; detected: readonly string[]; scripture: readonly string[]; createdAt: string }>
+  | DomainEvent<'NoteEdited', NoteFields & { noteId: string; detected: readonly string[]; scripture: readonly string[]; editedAt: string; editedBy: string }>
   | DomainEvent<'NoteDeleted', { noteId: string; deletedAt: string; deletedBy: string }>
   | DomainEvent<'NoteRestored', { noteId: string; restoredAt: string; restoredBy: string }>
-  | DomainEvent<'NoteScriptureReviewed', { noteId: string; confirmed: readonly string[]; rejected: readonly string[]; reviewedAt: string; reviewedBy: string }>;
+  | DomainEvent<
+      'NoteScriptureReviewed',
+      { noteId: string; confirmed: readonly string[]; rejected: readonly string[]; scripture: readonly string[]; reviewedAt: string; reviewedBy: string }
+    >;
+
+/**
+ * Every event that changes what a note cites (NoteCreated, NoteEdited, NoteScriptureReviewed) carries
+ * `scripture`: the note's effective passages after the event (scriptureOf), in canon order, so that
+ * projections and reactors need not repeat the detected/confirmed/rejected arithmetic.
+ */
 
 export interface ExistingNote extends NoteFields {
   readonly status: 'active' | 'deleted';
@@ -89,6 +98,11 @@ const fieldsOf = (command: NoteFields): NoteFields => ({
 const sameFields = (a: NoteFields, b: NoteFields) =>
   a.title === b.title && a.content === b.content && a.dateTime === b.dateTime && a.tags.join('\n') === b.tags.join('\n') && a.topics.join('\n') === b.topics.join('\n');
 
+/** Whether a stream's first event records exactly this create (the same request sent again, by the same owner). */
+export function isSameNoteCreate(created: NoteEvent | undefined, command: Extract<NoteCommand, { type: 'CreateNote' }>): boolean {
+  return created?.type === 'NoteCreated' && created.data.noteId === command.noteId && created.data.ownerId === command.actorId && sameFields(created.data, command);
+}
+
 export const noteDecider: Decider<NoteCommand, NoteEvent, Note> = {
   initialState: { status: 'none' },
 
@@ -97,13 +111,17 @@ export const noteDecider: Decider<NoteCommand, NoteEvent, Note> = {
       case 'CreateNote': {
         if (state.status !== 'none') throw conflict('NOTE.ALREADY_EXISTS', 'a note with this id already exists');
         const fields = fieldsOf(command);
-        return [{ type: 'NoteCreated', data: { noteId: command.noteId, ownerId: command.actorId, ...fields, detected: detect(fields), createdAt: command.at } }];
+        const detected = detect(fields);
+        const scripture = scriptureOf({ detected, confirmed: [], rejected: [] });
+        return [{ type: 'NoteCreated', data: { noteId: command.noteId, ownerId: command.actorId, ...fields, detected, scripture, createdAt: command.at } }];
       }
       case 'EditNote': {
         const note = live(state, command.actorId);
         const fields = fieldsOf(command);
         if (sameFields(note, fields)) return [];
-        return [{ type: 'NoteEdited', data: { noteId: note.id, ...fields, detected: detect(fields), editedAt: command.at, editedBy: command.actorId } }];
+        const detected = detect(fields);
+        const scripture = scriptureOf({ detected, confirmed: note.confirmed, rejected: note.rejected });
+        return [{ type: 'NoteEdited', data: { noteId: note.id, ...fields, detected, scripture, editedAt: command.at, editedBy: command.actorId } }];
       }
       case 'DeleteNote': {
         const note = owned(state, command.actorId);
@@ -122,7 +140,8 @@ export const noteDecider: Decider<NoteCommand, NoteEvent, Note> = {
         const confirmed = [...new Set([...note.confirmed.filter((passage) => !removing.has(passage)), ...adding])].sort();
         const rejected = [...new Set([...note.rejected.filter((passage) => !adding.includes(passage as OsisRange)), ...removing])].sort();
         if (confirmed.join() === [...note.confirmed].sort().join() && rejected.join() === [...note.rejected].sort().join()) return [];
-        return [{ type: 'NoteScriptureReviewed', data: { noteId: note.id, confirmed, rejected, reviewedAt: command.at, reviewedBy: command.actorId } }];
+        const scripture = scriptureOf({ detected: note.detected, confirmed, rejected });
+        return [{ type: 'NoteScriptureReviewed', data: { noteId: note.id, confirmed, rejected, scripture, reviewedAt: command.at, reviewedBy: command.actorId } }];
       }
       default:
         return unreachable(command);

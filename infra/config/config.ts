@@ -45,6 +45,12 @@ export const configSchema = z.object({
   DOCUMENT_MAX_CONTENT_BYTES: positiveInt.default(2 * 1024 * 1024),
   /** Largest request body: room for a largest document whose JSON escaping doubles it. */
   JSON_BODY_LIMIT_BYTES: positiveInt.default(4 * 1024 * 1024 + 64 * 1024),
+  /** A client must send its complete request headers within this (408 otherwise): Slowloris. */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.max(600_000).default(10_000),
+  /** A client must send its complete request, body included, within this (408 otherwise). */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.max(3_600_000).default(60_000),
+  /** Largest request line plus headers, in bytes (431 beyond). */
+  HTTP_MAX_HEADER_BYTES: positiveInt.min(1_024).max(1_048_576).default(16_384),
   /** How long the sync feed keeps tombstones (deletes) for offline clients; older cursors get 410. */
   SYNC_TOMBSTONE_RETENTION_DAYS: positiveInt.max(3_650).default(90),
   /** How long a query carrying X-Consistency-Token waits for the read models before a 503. */
@@ -64,6 +70,83 @@ export const configSchema = z.object({
   IDEMPOTENCY_RETENTION_DAYS: positiveInt.max(3_650).default(30),
   /** After how long a request still holding its Idempotency-Key counts as abandoned (its process died). */
   IDEMPOTENCY_LOCK_TIMEOUT_MS: positiveInt.default(60_000),
+  /** How long a circle invite stays usable when its request names no expiry. */
+  CIRCLE_INVITE_TTL_HOURS: positiveInt.max(24 * 365).default(168),
+  /** AI proxy: a provider is configured when its key is set; with none, the proxy is off (503 AI.DISABLED). */
+  AI_OPENAI_BASE_URL: z.string().url().default('https://api.openai.com/v1'),
+  AI_OPENAI_API_KEY: optionalString,
+  /** Comma-separated models the OpenAI-compatible provider may be asked for (the allow-list). */
+  AI_OPENAI_MODELS: z.string().default('gpt-4o-mini'),
+  AI_ANTHROPIC_BASE_URL: z.string().url().default('https://api.anthropic.com'),
+  AI_ANTHROPIC_API_KEY: optionalString,
+  AI_ANTHROPIC_MODELS: z.string().default('claude-3-5-haiku-latest'),
+  /** `provider:model` that paraphrases passages; unset: the first allowed model of the first configured provider. */
+  AI_PARAPHRASE_MODEL: optionalString,
+  /** Each provider call's timeout (for a stream: until it starts, then between chunks). */
+  AI_TIMEOUT_MS: positiveInt.default(30_000),
+  AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  AI_RETRY_BASE_DELAY_MS: positiveInt.default(250),
+  /** Failed calls in a row that open a provider's circuit, and how long it then stays open. */
+  AI_CIRCUIT_FAILURE_THRESHOLD: positiveInt.default(5),
+  AI_CIRCUIT_OPEN_SECONDS: positiveInt.default(30),
+  AI_MAX_OUTPUT_TOKENS: positiveInt.max(100_000).default(1_024),
+  AI_REQUESTS_PER_USER_PER_MINUTE: positiveInt.default(20),
+  AI_TOKENS_PER_USER_PER_DAY: positiveInt.default(200_000),
+  /** The deployment's AI spending per UTC day, in USD (0: no cap). */
+  AI_DAILY_SPENDING_CAP_USD: z.coerce.number().min(0).max(2_000).default(20),
+  AI_PRICE_INPUT_USD_PER_MILLION_TOKENS: z.coerce.number().min(0).default(1),
+  AI_PRICE_OUTPUT_USD_PER_MILLION_TOKENS: z.coerce.number().min(0).default(4),
+  /** Safety check: longest prompt (with its context) and answer, in characters, and blocked terms (comma-separated). */
+  AI_MAX_PROMPT_CHARS: positiveInt.default(32_000),
+  AI_MAX_OUTPUT_CHARS: positiveInt.default(32_000),
+  AI_BLOCKLIST: optionalString,
+  /** S3-compatible object storage for attachments and exports; STORAGE_BUCKET unset: storage is off (its routes answer 503). */
+  STORAGE_BUCKET: optionalString,
+  /** The S3 API address (MinIO, R2, ...); unset: AWS S3 for STORAGE_REGION. */
+  STORAGE_ENDPOINT: optionalString.pipe(z.string().url().optional()),
+  /** The address clients reach the bucket at, which presigned URLs are signed for; unset: STORAGE_ENDPOINT. */
+  STORAGE_PUBLIC_ENDPOINT: optionalString.pipe(z.string().url().optional()),
+  STORAGE_REGION: z.string().trim().min(1).default('us-east-1'),
+  /** Unset: the AWS SDK's default credential chain (instance roles, AWS_* variables). */
+  STORAGE_ACCESS_KEY_ID: optionalString,
+  STORAGE_SECRET_ACCESS_KEY: optionalString,
+  /** Bucket in the path (`http://host/bucket/key`), as MinIO and s3rver want. */
+  STORAGE_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  /** Comma-separated content types an upload may have. */
+  UPLOAD_ALLOWED_CONTENT_TYPES: z
+    .string()
+    .default('image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/markdown,audio/mpeg,audio/mp4')
+    .transform((value) => value.split(',').map((type) => type.trim().toLowerCase()).filter((type) => type !== ''))
+    .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/, 'must be type/subtype')).min(1)),
+  /** Largest attachment, in bytes. */
+  UPLOAD_MAX_BYTES: positiveInt.default(25 * 1024 * 1024),
+  /** How long a presigned upload stays usable (at most five minutes). */
+  UPLOAD_URL_EXPIRY_SECONDS: positiveInt.max(300).default(300),
+  /** How long a presigned download (attachment or export) stays usable. */
+  DOWNLOAD_URL_EXPIRY_SECONDS: positiveInt.max(3_600).default(300),
+  /** Bytes of attachments each user may hold. */
+  STORAGE_QUOTA_BYTES: positiveInt.default(1024 * 1024 * 1024),
+  /** Hours a finished export stays downloadable before it and its object are deleted. */
+  EXPORT_EXPIRY_HOURS: positiveInt.max(24 * 365).default(24),
+  /** Reminders: longest sleep of the dispatcher between scans (it wakes sooner for the next due reminder). */
+  REMINDER_DISPATCH_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
+  /** Reminders a dispatcher fires at once. */
+  REMINDER_DISPATCH_CONCURRENCY: positiveInt.max(64).default(8),
+  /** How often the notification worker plans and sends webhook and e-mail deliveries. */
+  NOTIFICATION_DELIVERY_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
+  /** Attempts per delivery before it counts as failed. */
+  NOTIFICATION_DELIVERY_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+  /** Wait after the first failed attempt; doubled after each further one, up to the maximum. */
+  NOTIFICATION_RETRY_BASE_MS: positiveInt.default(2_000),
+  NOTIFICATION_RETRY_MAX_MS: positiveInt.default(60 * 60 * 1000),
+  /** How long a webhook endpoint (or the SMTP server) may take to answer. */
+  WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
+  /** `true` lets webhooks go to loopback and private addresses (development, tests); otherwise they are refused. */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  /** The SMTP server for e-mail notifications, e.g. smtp://user:pass@mail.example.com:587; unset: no e-mail. */
+  SMTP_URL: optionalString.pipe(z.string().url().optional()),
+  /** The From address of notification e-mails. */
+  MAIL_FROM: z.string().trim().min(3).default('Scriptorium <no-reply@localhost>'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -6,10 +6,27 @@
  * A keep-alive connection would outlive its last answer and hold `server.close` until the deadline,
  * so while draining every answer carries `Connection: close` (the client learns not to reuse the
  * socket) and its connection is closed as soon as it is sent.
+ *
+ * Slow and oversized clients are refused by Node's HTTP parser, before any of our code runs: headers
+ * not complete within `headersTimeoutMs` get 408 (Slowloris), a whole request not received within
+ * `requestTimeoutMs` gets 408, headers beyond `maxHeaderBytes` get 431. Node checks the timeouts every
+ * `connectionsCheckingInterval`, whose default (30 s) would let a slow client outstay its limit by that
+ * much, so the interval is derived from the limit here.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+
+export interface ClientLimits {
+  /** Complete headers must arrive within this (408 otherwise). */
+  readonly headersTimeoutMs: number;
+  /** The complete request (headers and body) must arrive within this (408 otherwise). */
+  readonly requestTimeoutMs: number;
+  /** Largest request head (request line and headers), in bytes (431 beyond). */
+  readonly maxHeaderBytes: number;
+}
+
+export const DEFAULT_CLIENT_LIMITS: ClientLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, maxHeaderBytes: 16_384 };
 
 export interface RunningServer {
   readonly server: Server;
@@ -17,14 +34,22 @@ export interface RunningServer {
   close(deadlineMs: number): Promise<void>;
 }
 
-export async function listen(app: Express, host: string, port: number): Promise<RunningServer> {
-  const server = app.listen(port, host);
+export async function listen(app: Express, host: string, port: number, limits: ClientLimits = DEFAULT_CLIENT_LIMITS): Promise<RunningServer> {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      // Node requires requestTimeout >= headersTimeout (0 would disable it).
+      requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      maxHeaderSize: limits.maxHeaderBytes,
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    app,
+  );
+  server.listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
 
   const inFlight = new Set<ServerResponse>();

@@ -8,7 +8,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Request, RequestHandler } from 'express';
 import { routePatternOf, UNMATCHED_ROUTE } from './route-pattern';
-import { SpanAttributes, tracer } from './tracing';
+import { SpanAttributes, tracer, tracingActive } from './tracing';
 
 const spans = new WeakMap<Request, Span>();
 
@@ -19,6 +19,8 @@ export function requestSpanOf(req: Request): Span | undefined {
 
 export function traceRequests(): RequestHandler {
   return (req, res, next) => {
+    // Nothing is recorded until tracing starts: no span, no bound emitters (most of this middleware's cost).
+    if (!tracingActive()) return next();
     const parent = propagation.extract(context.active(), req.headers);
     const span = tracer().startSpan(
       `HTTP ${req.method}`,

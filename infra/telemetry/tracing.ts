@@ -12,6 +12,7 @@
  */
 import {
   context,
+  INVALID_SPAN_CONTEXT,
   propagation,
   ROOT_CONTEXT,
   SpanStatusCode,
@@ -81,6 +82,14 @@ export function startTracing(options: { exporter: TraceExporterChoice }): Tracin
   return tracing;
 }
 
+/**
+ * Whether startTracing registered a provider. Until it does every span is a no-op, so the hot paths
+ * (each request, command and projected event) skip building them at all.
+ */
+export function tracingActive(): boolean {
+  return started !== undefined;
+}
+
 export function tracer(): Tracer {
   return trace.getTracer(TRACER_NAME);
 }
@@ -108,6 +117,7 @@ export function contextOfTraceparent(traceparent: string | undefined): Context |
  * and marks it failed with the error's class and code if `work` throws.
  */
 export function inSpan<T>(name: string, options: SpanOptions & { parent?: Context }, work: (span: Span) => Promise<T>): Promise<T> {
+  if (started === undefined) return work(NO_SPAN);
   const { parent, ...spanOptions } = options;
   return tracer().startActiveSpan(name, spanOptions, parent ?? context.active(), async (span) => {
     try {
@@ -120,6 +130,9 @@ export function inSpan<T>(name: string, options: SpanOptions & { parent?: Contex
     }
   });
 }
+
+/** What `work` is given while nothing is traced: a span that records nothing (OpenTelemetry's own no-op). */
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 export function markFailed(span: Span, error: unknown): void {
   const type = errorTypeOf(error);

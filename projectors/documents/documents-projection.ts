@@ -7,8 +7,9 @@ import type { DocumentLabelEvent } from '../../domain/documents/document-labels'
 import type { DocumentEvent } from '../../domain/documents/document';
 import { unreachable } from '../../domain/shared/events';
 import { upsertIfNewer, type Projection } from '../runtime/projection';
+import { versionStatements, type VersionTables } from '../versions/aggregate-versions';
 
-const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+const VERSION_TABLES: VersionTables = { current: 'documents', versions: 'document_versions', labels: 'document_labels', key: 'document_id' };
 
 export const documentsProjection: Projection = {
   name: 'documents',
@@ -18,14 +19,7 @@ export const documentsProjection: Projection = {
     const event = recorded as unknown as DocumentEvent | DocumentLabelEvent;
     const revision = recorded.streamRevision.toString();
 
-    /** The version row of an event that keeps title and content (delete, restore). */
-    const unchangedVersion = (documentId: string, change: 'deleted' | 'restored', at: string, by: string) =>
-      sql.raw(
-        `INSERT INTO document_versions (document_id, revision, change, at, by, title, size, size_delta, title_changed, content_changed)
-         SELECT d.id, ?, ?, ?, ?, d.title, octet_length(d.content), 0, false, false FROM documents d WHERE d.id = ? AND d.revision < ?
-         ON CONFLICT DO NOTHING`,
-        [revision, change, at, by, documentId, revision],
-      );
+    const versions = versionStatements(sql, VERSION_TABLES, revision);
     const document = (id: string) => sql('documents').where('id', id).andWhere('revision', '<', revision);
 
     switch (event.type) {
@@ -44,40 +38,27 @@ export const documentsProjection: Projection = {
             updated_by: createdBy,
             deleted: false,
           }),
-          sql.raw(
-            `INSERT INTO document_versions (document_id, revision, change, at, by, title, size, size_delta, title_changed, content_changed)
-             VALUES (?, ?, 'created', ?, ?, ?, ?, ?, true, true) ON CONFLICT DO NOTHING`,
-            [documentId, revision, createdAt, createdBy, title, bytes(content), bytes(content)],
-          ),
+          versions.created(documentId, createdAt, createdBy, title, content),
         ];
       }
       case 'DocumentEdited': {
         const { documentId, title, content, editedAt, editedBy } = event.data;
         return [
-          sql.raw(
-            `INSERT INTO document_versions (document_id, revision, change, at, by, title, size, size_delta, title_changed, content_changed)
-             SELECT d.id, ?, 'edited', ?, ?, ?, ?, ? - octet_length(d.content), d.title <> ?, d.content <> ?
-               FROM documents d WHERE d.id = ? AND d.revision < ?
-             ON CONFLICT DO NOTHING`,
-            [revision, editedAt, editedBy, title, bytes(content), bytes(content), title, content, documentId, revision],
-          ),
+          versions.edited(documentId, editedAt, editedBy, title, content),
           document(documentId).update({ title, content, revision, updated_at: editedAt, updated_by: editedBy }),
         ];
       }
       case 'DocumentDeleted': {
         const { documentId, deletedAt, deletedBy } = event.data;
-        return [unchangedVersion(documentId, 'deleted', deletedAt, deletedBy), document(documentId).update({ deleted: true, revision, updated_at: deletedAt, updated_by: deletedBy })];
+        return [versions.unchanged(documentId, 'deleted', deletedAt, deletedBy), document(documentId).update({ deleted: true, revision, updated_at: deletedAt, updated_by: deletedBy })];
       }
       case 'DocumentRestored': {
         const { documentId, restoredAt, restoredBy } = event.data;
-        return [unchangedVersion(documentId, 'restored', restoredAt, restoredBy), document(documentId).update({ deleted: false, revision, updated_at: restoredAt, updated_by: restoredBy })];
+        return [versions.unchanged(documentId, 'restored', restoredAt, restoredBy), document(documentId).update({ deleted: false, revision, updated_at: restoredAt, updated_by: restoredBy })];
       }
       case 'DocumentVersionNamed': {
         const { documentId, label, namedAt, namedBy } = event.data;
-        return sql.raw(
-          `INSERT INTO document_labels (document_id, label_revision, revision, label, named_at, named_by) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-          [documentId, revision, event.data.revision, label, namedAt, namedBy],
-        );
+        return versions.labelled(documentId, event.data.revision, label, namedAt, namedBy);
       }
       default:
         return unreachable(event);

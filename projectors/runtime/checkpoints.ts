@@ -24,9 +24,12 @@ export async function readCheckpoint(db: Knex | Knex.Transaction, projection: st
   return position;
 }
 
-/** Moves the checkpoint from `expected` to `next` within `trx`; throws CheckpointMoved if it was not at `expected`. */
+/**
+ * Moves the checkpoint from `expected` to `next` within `trx` (or, given the knex itself, in a
+ * transaction of its own: one statement); throws CheckpointMoved if it was not at `expected`.
+ */
 export async function moveCheckpoint(
-  trx: Knex.Transaction,
+  trx: Knex | Knex.Transaction,
   projection: string,
   expected: Checkpoint,
   next: LogPosition,

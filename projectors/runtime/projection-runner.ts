@@ -12,7 +12,8 @@ import type { Logger } from '../../infra/logging/logger';
 import { traceProjectionApply, traceProjectionBatch } from '../../infra/telemetry/projection-tracing';
 import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
 import { CheckpointMoved, moveCheckpoint, readCheckpoint, recordProjectionError, type Checkpoint } from './checkpoints';
-import type { Projection } from './projection';
+import { checkpointMoveSql, compileBatch, runBatchTransaction, statementBuilder } from './batch-sql';
+import type { Projection, SqlStatement } from './projection';
 
 export interface ProjectionRunnerOptions {
   readonly store: EventStore;
@@ -106,21 +107,49 @@ export class ProjectionRunner {
     const last = batch[batch.length - 1]!.position;
     const relevant = batch.filter((event) => this.handled.has(event.type));
     const described = { events: batch.length, applied: relevant.length, from: this.checkpoint, to: last };
-    await traceProjectionBatch(this.name, described, () =>
-      this.options.db.transaction(async (trx) => {
-        for (const event of relevant) {
-          // A child of the trace that wrote the event, when its metadata carries one.
-          await traceProjectionApply(this.name, event, async () => {
-            const statements = this.options.projection.apply(event, trx);
-            for (const statement of Array.isArray(statements) ? statements : [statements]) await statement;
-          });
-        }
-        await moveCheckpoint(trx, this.name, this.checkpoint, last, relevant.length);
-      }),
-    );
+    await traceProjectionBatch(this.name, described, async () => {
+      const statements = relevant.length > 0 ? await this.compile(relevant) : [];
+      if (statements === undefined) {
+        await this.applyOneByOne(relevant, last);
+      } else if (statements.length === 0) {
+        // Nothing to write but the checkpoint: one statement is its own transaction.
+        await moveCheckpoint(this.options.db, this.name, this.checkpoint, last, relevant.length);
+      } else if (!(await runBatchTransaction(this.options.db, checkpointMoveSql(this.name, this.checkpoint, last, relevant.length), statements))) {
+        throw new CheckpointMoved(this.name);
+      }
+    });
     this.checkpoint = last;
     this.options.wakeups.publish(WakeupTopics.projectionProgress(this.name), last);
     for (const listener of this.progressListeners) listener(last);
+  }
+
+  /**
+   * The batch's statements as SQL texts (see batch-sql.ts), each event's built in its apply span;
+   * undefined when one of them cannot be written as text.
+   */
+  private async compile(events: readonly RecordedEvent[]): Promise<string[] | undefined> {
+    const texts: string[] = [];
+    for (const event of events) {
+      // A child of the trace that wrote the event, when its metadata carries one.
+      const compiled = await traceProjectionApply(this.name, event, async () => {
+        const statements = this.options.projection.apply(event, statementBuilder);
+        return compileBatch(Array.isArray(statements) ? statements : [statements as SqlStatement]);
+      });
+      if (compiled === undefined) return undefined;
+      texts.push(...compiled);
+    }
+    return texts;
+  }
+
+  /** The batch one statement at a time in a knex transaction, for statements that cannot be inlined. */
+  private async applyOneByOne(relevant: readonly RecordedEvent[], last: LogPosition): Promise<void> {
+    await this.options.db.transaction(async (trx) => {
+      for (const event of relevant) {
+        const statements = this.options.projection.apply(event, trx);
+        for (const statement of Array.isArray(statements) ? statements : [statements]) await statement;
+      }
+      await moveCheckpoint(trx, this.name, this.checkpoint, last, relevant.length);
+    });
   }
 
   private wait(ms: number): Promise<void> {

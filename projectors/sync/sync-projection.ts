@@ -5,16 +5,21 @@
  * to exactly that checkpoint: the cursor it hands out never passes a change it has not shown.
  */
 import type { DocumentEvent } from '../../domain/documents/document';
+import type { NoteEvent } from '../../domain/notes/note';
+import type { PrayerPointEvent } from '../../domain/prayer-points/prayer-point';
 import { unreachable } from '../../domain/shared/events';
 import type { UserEvent } from '../../domain/users/user';
 import type { WorkspaceEvent } from '../../domain/workspaces/workspace';
+import { PRAYER_POINT_EVENTS, prayerPointChanges } from '../prayer-points/prayer-points-projection';
+import { NOTE_SYNC_EVENTS, noteSyncStatement } from '../notes/notes-sync';
 import type { Projection } from '../runtime/projection';
+import { CIRCLE_SYNC_EVENTS, CIRCLE_SYNC_TABLES, circleSyncStatements, isCircleSyncEvent } from '../circles/circles-sync';
 
-type SyncedEvent = WorkspaceEvent | DocumentEvent | UserEvent;
+type SyncedEvent = WorkspaceEvent | DocumentEvent | UserEvent | PrayerPointEvent | NoteEvent;
 
 export const syncProjection: Projection = {
   name: 'sync',
-  tables: ['sync_workspaces', 'sync_users', 'sync_members', 'sync_documents'],
+  tables: ['sync_workspaces', 'sync_users', 'sync_members', 'sync_documents', 'sync_prayer_points', 'sync_notes', ...CIRCLE_SYNC_TABLES],
   handles: [
     'WorkspaceCreated',
     'WorkspaceRenamed',
@@ -29,8 +34,13 @@ export const syncProjection: Projection = {
     'DocumentEdited',
     'DocumentDeleted',
     'DocumentRestored',
+    ...PRAYER_POINT_EVENTS,
+    ...NOTE_SYNC_EVENTS,
+    ...CIRCLE_SYNC_EVENTS,
   ],
   apply(recorded, sql) {
+    // Circles, their members and what is shared with them: see ../circles/circles-sync.ts.
+    if (isCircleSyncEvent(recorded)) return circleSyncStatements(recorded, sql);
     const event = recorded as unknown as SyncedEvent;
     const revision = recorded.streamRevision.toString();
     const position = recorded.position;
@@ -107,6 +117,22 @@ export const syncProjection: Projection = {
         return document(event.data.documentId).update({ deleted: true, updated_at: event.data.deletedAt, updated_by: event.data.deletedBy, ...change });
       case 'DocumentRestored':
         return document(event.data.documentId).update({ deleted: false, updated_at: event.data.restoredAt, updated_by: event.data.restoredBy, ...change });
+      case 'PrayerPointCreated':
+        return sql('sync_prayer_points').insert({ ...prayerPointChanges(event), ...change }).onConflict('id').ignore();
+      case 'PrayerPointEdited':
+      case 'PrayerPointAnswered':
+      case 'PrayerPointReopened':
+      case 'PrayerPointDeleted':
+      case 'PrayerPointRestored':
+        // The owner's feed: one whole-entity change (a tombstone once deleted), like a document's.
+        return sql('sync_prayer_points').where('id', event.data.prayerPointId).andWhere('revision', '<', revision).update({ ...prayerPointChanges(event), ...change });
+      case 'NoteCreated':
+      case 'NoteEdited':
+      case 'NoteScriptureReviewed':
+      case 'NoteDeleted':
+      case 'NoteRestored':
+        // The owner's feed: one whole-entity change (a tombstone once deleted), like a document's.
+        return noteSyncStatement(event, sql, change);
       default:
         return unreachable(event);
     }

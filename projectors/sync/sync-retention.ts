@@ -13,6 +13,7 @@ export async function purgeSyncTombstones(knex: Knex, now: Date, retentionDays: 
       ...(await trx('sync_documents').where('deleted', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
       ...(await trx('sync_members').where('removed', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
       ...(await trx('sync_workspaces').where('deleted', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
+      ...(await trx('sync_notes').where('deleted', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
     ];
     const highest = purged.reduce<string | undefined>((max, row) => (max === undefined || row.position > max ? row.position : max), undefined);
     if (highest !== undefined) {

@@ -10,6 +10,7 @@ import { etagOf, ifNoneMatchHits } from '../../infra/http/conditional';
 import { Problem } from '../../infra/http/problem';
 import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
+import { versionList } from '../versions/version-list';
 import { visibleWorkspace } from '../workspaces/workspaces-queries';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -123,24 +124,7 @@ export function documentsQueries(deps: { db: Knex }): RouteSpec[] {
 
   async function versions(req: Request, res: Response) {
     const document = await visibleDocument(db, req.auth!.userId, pathParam(req, 'id'), false);
-    const [rows, labels] = await Promise.all([
-      db('document_versions').where('document_id', document.id).orderBy('revision'),
-      db('document_labels').where('document_id', document.id).orderBy('label_revision'),
-    ]);
-    res.json({
-      items: rows.map((row) => ({
-        revision: Number(row.revision),
-        change: row.change,
-        at: row.at.toISOString(),
-        by: row.by,
-        title: row.title,
-        size: row.size,
-        sizeDelta: row.size_delta,
-        titleChanged: row.title_changed,
-        contentChanged: row.content_changed,
-      })),
-      snapshots: labels.map((row) => ({ revision: Number(row.revision), label: row.label, createdAt: row.named_at.toISOString(), createdBy: row.named_by })),
-    });
+    res.json(await versionList(db, { versions: 'document_versions', labels: 'document_labels', key: 'document_id' }, document.id));
   }
 
   return [

@@ -9,14 +9,18 @@
  */
 import type { Knex } from 'knex';
 import { documentJson } from '../documents/documents-queries';
+import { noteJson, type NoteRow } from '../notes/notes-queries';
+import { prayerPointJson, type PrayerPointRow } from '../prayer-points/prayer-points-queries';
 import { AFTER_ALL, type SyncCursor } from './sync-cursor';
+import { circleChangeData, circleFeedBranches, type CircleSyncEntity } from '../circles/circles-sync-feed';
 
-export type SyncEntity = 'document' | 'membership' | 'workspace';
+export type SyncEntity = 'document' | 'membership' | 'workspace' | 'prayerPoint' | 'note' | CircleSyncEntity;
 
 export interface SyncChange {
   readonly entity: SyncEntity;
   readonly id: string;
-  readonly workspaceId: string;
+  /** null for what belongs to the user rather than to a workspace (prayer points). */
+  readonly workspaceId: string | null;
   readonly op: 'upsert' | 'delete';
   readonly revision: number;
   readonly data?: unknown;
@@ -34,7 +38,7 @@ interface ChangeRow {
   feed_position: string;
   entity: SyncEntity;
   id: string;
-  workspace_id: string;
+  workspace_id: string | null;
   gone: boolean;
   revision: string;
 }
@@ -89,6 +93,18 @@ const FEED = `
        FROM scope s
       WHERE s.removed AND ${AFTER_CURSOR('s.member_position', "'workspace'", 's.workspace_id::text')}
       ORDER BY ${BRANCH_ORDER('s.member_position', 's.workspace_id::text')} LIMIT :limit)
+    UNION ALL
+    -- the caller's own prayer points, tombstones too (they belong to no workspace)
+    (SELECT p.position, 'prayerPoint', p.id::text, NULL::uuid, p.deleted, p.revision
+       FROM sync_prayer_points p
+      WHERE p.owner_id = :user AND ${AFTER_CURSOR('p.position', "'prayerPoint'", 'p.id::text')}
+      ORDER BY ${BRANCH_ORDER('p.position', 'p.id::text')} LIMIT :limit)
+    UNION ALL
+    -- the caller's own notes, tombstones too (they belong to no workspace)
+    (SELECT n.position, 'note', n.id::text, NULL::uuid, n.deleted, n.revision
+       FROM sync_notes n
+      WHERE n.owner_id = :user AND ${AFTER_CURSOR('n.position', "'note'", 'n.id::text')}
+      ORDER BY ${BRANCH_ORDER('n.position', 'n.id::text')} LIMIT :limit)${circleFeedBranches(AFTER_CURSOR, BRANCH_ORDER)}
   ) changes
   ORDER BY feed_position, entity COLLATE "C", id COLLATE "C"
   LIMIT :limit`;
@@ -119,6 +135,11 @@ async function withData(trx: Knex.Transaction, userId: string, rows: readonly Ch
   const membershipKeys = ids('membership').map((key) => key.split(':') as [string, string]);
   // One after the other: they share the snapshot's single connection.
   const documents = documentIds.length ? await trx('sync_documents').whereIn('id', documentIds) : [];
+  const circleData = await circleChangeData(trx, userId, rows);
+  const prayerPointIds = ids('prayerPoint');
+  const prayerPoints: PrayerPointRow[] = prayerPointIds.length ? await trx('sync_prayer_points').whereIn('id', prayerPointIds) : [];
+  const noteIds = ids('note');
+  const notes: NoteRow[] = noteIds.length ? await trx('sync_notes').whereIn('id', noteIds) : [];
   const workspaces = workspaceIds.length
     ? await trx('sync_workspaces as w').join('sync_members as m', 'm.workspace_id', 'w.id').where('m.user_id', userId).whereIn('w.id', workspaceIds).select('w.id', 'w.name', 'w.created_at', 'm.role')
     : [];
@@ -136,7 +157,9 @@ async function withData(trx: Knex.Transaction, userId: string, rows: readonly Ch
       { workspaceId: row.workspace_id, userId: row.user_id, email: row.email ?? null, displayName: row.display_name ?? null, role: row.role, addedAt: row.added_at.toISOString() },
     ]),
   );
-  const dataOf = (row: ChangeRow) => (row.entity === 'document' ? documentById : row.entity === 'workspace' ? workspaceById : membershipByKey).get(row.id);
+  const prayerPointById = new Map(prayerPoints.map((row) => [row.id, prayerPointJson(row)]));
+  const noteById = new Map(notes.map((row) => [row.id, noteJson(row)]));
+  const dataOf = (row: ChangeRow) => circleData.get(`${row.entity}|${row.id}`) ?? (row.entity === 'note' ? noteById.get(row.id) : row.entity === 'prayerPoint' ? prayerPointById.get(row.id) : (row.entity === 'document' ? documentById : row.entity === 'workspace' ? workspaceById : membershipByKey).get(row.id));
   return rows.map((row) => ({
     entity: row.entity,
     id: row.id,

@@ -23,6 +23,7 @@ import {
 } from '../event-store';
 import { LogPosition } from '../log-position';
 import { PollingSubscription } from '../polling-subscription';
+import { SharedPages } from '../shared-pages';
 import { WakeupTopics, type Wakeups } from '../../wakeups/wakeups';
 
 export interface PostgresEventStoreOptions {
@@ -67,11 +68,14 @@ export class PostgresEventStore implements EventStore {
   private readonly pool: pg.Pool;
   private readonly wakeups: Wakeups;
   private readonly maxReadCount: number;
+  /** The pages this store's subscriptions read, shared: several projection runners tail one log. */
+  private readonly sharedPages: SharedPages;
 
   constructor(private readonly options: PostgresEventStoreOptions) {
     this.pool = options.pool;
     this.wakeups = options.wakeups;
     this.maxReadCount = options.maxReadCount ?? 10_000;
+    this.sharedPages = new SharedPages((fromPosition, limit) => this.readAllAfter(fromPosition, limit));
   }
 
   async append(stream: string, events: readonly EventToAppend[], { expectedRevision }: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
@@ -151,7 +155,7 @@ export class PostgresEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeToAllOptions = {}): LogSubscription {
     return new PollingSubscription({
-      readAll: (fromPosition, maxCount) => this.readAllAfter(fromPosition, Math.min(maxCount, this.maxReadCount)),
+      readAll: (fromPosition, maxCount) => this.sharedPages.read(fromPosition, Math.min(maxCount, this.maxReadCount)),
       fromPosition: options.fromPosition ?? 'start',
       wakeups: this.wakeups,
       livePollMs: this.options.livePollMs ?? 2_000,

@@ -1,0 +1,137 @@
+/**
+ * The export builder and sweeper, a reactor in the projectors process. Each round it
+ *  - expires finished exports past their time: deletes the object, then records `ExportExpired`
+ *    (in that order: a crash in between deletes again, never leaks the object);
+ *  - takes one export job under a lease (of several projector processes, one builds each export),
+ *    builds it into object storage (export-builder.ts), recording progress about once a second and
+ *    renewing the lease as it goes, and records `ExportCompleted`. A build that fails is retried with
+ *    a growing pause; after `maxAttempts` the export is recorded as failed.
+ * Everything it learns goes back into the log as commands on the export's stream.
+ */
+import type { Knex } from 'knex';
+import { handleCommand, type CommandContext } from '../../command-api/command-handling';
+import { exportDecider, exportStreamId, type ExportCommand, type ExportFormat, type ExportScope } from '../../domain/exports/export';
+import type { EventStore } from '../../infra/event-store/event-store';
+import type { Logger } from '../../infra/logging/logger';
+import type { ObjectStorage } from '../../infra/storage/object-storage';
+import type { Wakeups } from '../../infra/wakeups/wakeups';
+import { ReactorLoop } from '../attachments/reactor-loop';
+import { buildExport } from './export-builder';
+import { scopeStillReadable } from './export-items';
+
+export interface ExportReactorDeps {
+  readonly store: EventStore;
+  readonly db: Knex;
+  readonly storage: ObjectStorage;
+  readonly wakeups: Wakeups;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+  readonly expiryHours: number;
+  readonly pollMs?: number;
+  readonly leaseSeconds?: number;
+  readonly maxAttempts?: number;
+  /** Least time between two progress events of one export. */
+  readonly progressEveryMs?: number;
+  readonly pdfVolumeItems?: number;
+}
+
+interface JobRow {
+  export_id: string;
+  owner_id: string;
+  format: ExportFormat;
+  scope: ExportScope;
+  attempts: number;
+}
+
+export function exportReactor(deps: ExportReactorDeps): ReactorLoop {
+  const lease = deps.leaseSeconds ?? 120;
+  const maxAttempts = deps.maxAttempts ?? 3;
+  const progressEveryMs = deps.progressEveryMs ?? 1_000;
+
+  const feed = (exportId: string, command: ExportCommand) => {
+    const now = deps.clock();
+    const context: CommandContext = { actorId: null, correlationId: `export-${exportId}`, causationId: `export-${exportId}`, now };
+    return handleCommand(deps.store, exportStreamId(exportId), exportDecider, command, context);
+  };
+
+  async function expire(): Promise<boolean> {
+    const now = deps.clock();
+    const due = await deps.db('exports').where('status', 'ready').andWhere('expires_at', '<=', now).orderBy('expires_at').limit(20).select<Array<{ id: string; key: string }>>('id', 'key');
+    for (const row of due) {
+      await deps.storage.delete(row.key);
+      await feed(row.id, { type: 'ExpireExport', at: now.toISOString() });
+    }
+    return due.length > 0;
+  }
+
+  async function claim(): Promise<JobRow | undefined> {
+    const claimed = await deps.db.raw<{ rows: JobRow[] }>(
+      `UPDATE export_jobs SET lease_until = now() + make_interval(secs => ?), attempts = attempts + 1
+        WHERE export_id = (SELECT export_id FROM export_jobs WHERE lease_until IS NULL OR lease_until < now()
+                           ORDER BY requested_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING export_id, owner_id, format, scope, attempts`,
+      [lease],
+    );
+    return claimed.rows[0];
+  }
+
+  const renewLease = (exportId: string, seconds = lease) =>
+    deps.db.raw('UPDATE export_jobs SET lease_until = now() + make_interval(secs => ?) WHERE export_id = ?', [seconds, exportId]);
+
+  async function build(job: JobRow): Promise<void> {
+    const exportId = job.export_id;
+    if (job.attempts > maxAttempts) {
+      await feed(exportId, { type: 'FailExport', code: 'EXPORT.BUILD_FAILED', reason: `the export could not be built in ${maxAttempts} attempts`, at: deps.clock().toISOString() });
+      return;
+    }
+    if (!(await scopeStillReadable(deps.db, job.owner_id, job.scope))) {
+      await feed(exportId, { type: 'FailExport', code: 'WORKSPACE.NOT_FOUND', reason: 'the workspace is gone or you are no longer a member', at: deps.clock().toISOString() });
+      return;
+    }
+    let lastReport = 0;
+    try {
+      const built = await buildExport(
+        { exportId, ownerId: job.owner_id, format: job.format, scope: job.scope },
+        {
+          db: deps.db,
+          storage: deps.storage,
+          now: deps.clock(),
+          pdfVolumeItems: deps.pdfVolumeItems,
+          onProgress: async (done, total) => {
+            if (done !== 0 && Date.now() - lastReport < progressEveryMs) return;
+            lastReport = Date.now();
+            await feed(exportId, { type: 'RecordExportProgress', done, total, at: deps.clock().toISOString() });
+            await renewLease(exportId);
+          },
+        },
+      );
+      const now = deps.clock();
+      await feed(exportId, {
+        type: 'CompleteExport',
+        key: built.key,
+        fileName: built.fileName,
+        size: built.size,
+        items: built.items,
+        at: now.toISOString(),
+        expiresAt: new Date(now.getTime() + deps.expiryHours * 3_600_000).toISOString(),
+      });
+    } catch (error) {
+      deps.logger.warn({ err: error, exportId, attempt: job.attempts }, 'export build failed; it will be retried');
+      await renewLease(exportId, 5 * job.attempts);
+    }
+  }
+
+  return new ReactorLoop({
+    name: 'exports',
+    projections: ['exports'],
+    wakeups: deps.wakeups,
+    logger: deps.logger,
+    pollMs: deps.pollMs ?? 1_000,
+    async round() {
+      const expired = await expire();
+      const job = await claim();
+      if (job) await build(job);
+      return expired || job !== undefined;
+    },
+  });
+}
