@@ -1,7 +1,8 @@
 /**
  * `npm run load`: a steady mixed load at a fixed rate for LOAD_SECONDS (default 60) against the whole
- * service running as its own process (`main.ts`, as deployed in one process) on a throw-away schema
- * of DATABASE_URL (default the test database). One autocannon instance per route, each held to its own
+ * service running as its own process (`main.ts`, as deployed in one process) on a private PostgreSQL
+ * cluster of its own (or a throw-away schema of LOAD_DATABASE_URL), so that neither the figures nor
+ * the connections it takes depend on what else uses the machine's shared server. One autocannon instance per route, each held to its own
  * fixed rate, so every route gets its own latency histogram: reads of a document, lists, searches,
  * sync pulls, the profile, edits with If-Match (each in-flight edit owns its document, so a 412 would
  * be a real error) and creates. Prints per route the rate achieved, p50 and p99, non-2xx answers and
@@ -15,10 +16,12 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { PrivatePostgres } from '../test/faults/private-postgres';
 import { formatMs, renderTable } from './support/report';
 
 const ROOT = resolve(__dirname, '..');
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** A PostgreSQL server to load (a throw-away schema in it); unset: a private cluster of this run's own. */
+const LOAD_DATABASE_URL = process.env.LOAD_DATABASE_URL;
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 /** Multiplies every route's rate (LOAD_RATE_SCALE=2: twice the load). */
 const RATE_SCALE = Number(process.env.LOAD_RATE_SCALE ?? 1);
@@ -68,6 +71,8 @@ async function json(url: string, init: RequestInit & { expect: number }): Promis
 
 async function main(): Promise<number> {
   const schema = `load_${Math.floor(Date.now() / 1000)}_${randomUUID().slice(0, 8).replace(/-/g, '')}`;
+  const cluster = LOAD_DATABASE_URL ? undefined : await PrivatePostgres.start();
+  const DATABASE_URL = LOAD_DATABASE_URL ?? cluster!.url;
   const port = await freePort();
   const env = {
     ...process.env,
@@ -119,7 +124,7 @@ async function main(): Promise<number> {
       { name: 'GET /api/documents/:id', rate: 40, connections: 4, request: { method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/documents/${documents[readCursor++ % documents.length]!.id}` }) } },
       { name: 'GET /api/workspaces/:wid/documents', rate: 15, connections: 2, request: { method: 'GET', path: `/api/workspaces/${workspace.id}/documents?limit=20` } },
       { name: 'GET .../documents?query= (search)', rate: 10, connections: 2, request: { method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/workspaces/${workspace.id}/documents?limit=20&query=${words[readCursor++ % words.length]}` }) } },
-      { name: 'GET /api/sync/since', rate: 15, connections: 2, request: { method: 'GET', path: '/api/sync/since?limit=100' } },
+      { name: 'GET /api/sync/since', rate: 15, connections: 3, request: { method: 'GET', path: '/api/sync/since?limit=100' } },
       { name: 'GET /api/me', rate: 20, connections: 2, request: { method: 'GET', path: '/api/me' } },
       {
         name: 'PUT /api/documents/:id (If-Match)',
@@ -127,14 +132,15 @@ async function main(): Promise<number> {
         connections: 5,
         request: {
           method: 'PUT',
-          setupRequest: (req, context: Record<string, unknown>) => {
+          setupRequest: (req, context) => {
             const document = editable.find((candidate) => !candidate.busy)!;
             document.busy = true;
-            context.document = document;
-            return { ...req, path: `/api/documents/${document.id}`, headers: { ...headers, 'if-match': document.etag }, body: JSON.stringify({ title: 'Edited under load', content: `Revision text ${randomUUID()}` }) };
+            (context as Record<string, unknown>).document = document;
+            const body = JSON.stringify({ title: 'Edited under load', content: `Revision text ${randomUUID()}` });
+            return { ...req, path: `/api/documents/${document.id}`, headers: { ...headers, 'if-match': document.etag }, body } as autocannon.Request;
           },
-          onResponse: (_status, _body, context: Record<string, unknown>, responseHeaders) => {
-            const document = context.document as { etag: string; busy: boolean };
+          onResponse: (_status, _body, context, responseHeaders) => {
+            const document = (context as Record<string, unknown>).document as { etag: string; busy: boolean };
             const etag = (responseHeaders as Record<string, string>).etag ?? (responseHeaders as Record<string, string>).ETag;
             if (etag) document.etag = etag;
             document.busy = false;
@@ -209,6 +215,7 @@ async function main(): Promise<number> {
     await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
     await admin.end();
+    await cluster?.stop();
   }
 }
 

@@ -39,7 +39,7 @@ const POPULAR_CHAPTERS = [
 ] as const;
 
 /** Deterministic, so two runs search the same corpus. */
-function random(seed: number) {
+export function random(seed: number) {
   let state = seed >>> 0;
   const next = () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -50,7 +50,7 @@ function random(seed: number) {
   const int = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
   return { next, int, pick: <T>(items: readonly T[]): T => items[int(0, items.length - 1)]! };
 }
-type Random = ReturnType<typeof random>;
+export type Random = ReturnType<typeof random>;
 
 function randomChapter(rng: Random): VerseRange {
   if (rng.next() < 0.05) {
@@ -153,7 +153,7 @@ export async function measureNotes(db: BenchSchema, scale: number, progress: (li
 }
 
 /** Inserts `count` notes of `ownerId` with 1..4 passages each into `notes` and `note_passages`; answers the passage count. */
-async function fillReadModel(knex: Knex, ownerId: string, count: number, rng: Random): Promise<number> {
+export async function fillReadModel(knex: Knex, ownerId: string, count: number, rng: Random): Promise<number> {
   let passages = 0;
   const start = Date.parse('2020-01-01T00:00:00Z');
   for (let done = 0; done < count; done += FILL_BATCH) {

@@ -28,6 +28,8 @@ import {
 } from './event-store.bench';
 import { accountSizes, measureAccounts, type AccountsResult } from './accounts.bench';
 import { measureSync, type SyncFigures } from './sync.bench';
+import { measureReminders, remindersTable } from './reminders.bench';
+import { measureStorage, storageTable } from './storage.bench';
 import { measureNotes, notesTable } from './notes.bench';
 import { circlesTable, measureCircles } from './circles.bench';
 import {
@@ -104,6 +106,8 @@ async function main(): Promise<void> {
     print(summary(store, service, sync));
     print(notesTable(await measureNotes(db, settings.BENCH_SCALE, progress)));
     print(circlesTable(await measureCircles(db, settings.BENCH_SCALE, progress)));
+    print(storageTable(await measureStorage(db, settings.BENCH_SCALE, progress)));
+    print(remindersTable(await measureReminders(db, settings.BENCH_SCALE, progress)));
   });
 }
 

@@ -2,10 +2,12 @@
  * Attachments and exports on object storage: the `attachments` read model (live and removed ones, the
  * latter until their object is deleted), `storage_deletions` (objects a reactor still has to delete),
  * the `exports` read model (status, progress, where the file is) and `export_jobs` (exports a reactor
- * still has to build, with a lease so that of several projector processes one builds each). The job
+ * still has to build, with a lease so that of several projector processes one builds each), and
+ * `upload_intents`, operational state of the command side: every signed upload, so that objects
+ * uploaded but never completed can be found and deleted once their URLs are long expired. The job
  * tables are written by the projections alone (a row appears with the event that asks for the work
  * and goes with the event that records it done), so a rebuild from the log recreates exactly the
- * work still pending; the reactors only touch the lease columns.
+ * work still pending; the reactors keep their leases apart, in `job_leases`.
  */
 import type { Knex } from 'knex';
 
@@ -33,9 +35,7 @@ export async function up(knex: Knex): Promise<void> {
       attachment_id uuid PRIMARY KEY,
       owner_id      uuid NOT NULL,
       key           text NOT NULL,
-      requested_at  timestamptz NOT NULL,
-      lease_until   timestamptz,
-      attempts      integer NOT NULL DEFAULT 0
+      requested_at  timestamptz NOT NULL
     );
 
     CREATE TABLE exports (
@@ -58,18 +58,32 @@ export async function up(knex: Knex): Promise<void> {
     CREATE INDEX exports_by_owner ON exports (owner_id, requested_at DESC);
     CREATE INDEX exports_expiring ON exports (expires_at) WHERE status = 'ready';
 
+    CREATE TABLE upload_intents (
+      key           text PRIMARY KEY,
+      owner_id      uuid NOT NULL,
+      expires_at    timestamptz NOT NULL,
+      lease_until   timestamptz
+    );
+    CREATE INDEX upload_intents_expiry ON upload_intents (expires_at);
+
     CREATE TABLE export_jobs (
       export_id     uuid PRIMARY KEY,
       owner_id      uuid NOT NULL,
       format        text NOT NULL,
       scope         jsonb NOT NULL,
-      requested_at  timestamptz NOT NULL,
-      lease_until   timestamptz,
-      attempts      integer NOT NULL DEFAULT 0
+      requested_at  timestamptz NOT NULL
+    );
+
+    -- The reactors' leases on those jobs: operational state beside the read models, not part of them
+    -- (so that verify and rebuild, which compare and recreate projection tables, never see it).
+    CREATE TABLE job_leases (
+      job           text PRIMARY KEY,  -- 'export:<id>' or 'deletion:<attachment id>'
+      lease_until   timestamptz NOT NULL,
+      attempts      integer NOT NULL
     );
   `);
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('DROP TABLE IF EXISTS export_jobs, exports, storage_deletions, attachments');
+  await knex.raw('DROP TABLE IF EXISTS job_leases, export_jobs, upload_intents, exports, storage_deletions, attachments');
 }

@@ -66,8 +66,8 @@ export function aiAccess(deps: { store: EventStore; db: Knex }): AiAccess {
     },
 
     async assertProxyAllowed(workspaceIds) {
-      for (const workspaceId of new Set(workspaceIds)) {
-        const policy = await loadAggregate(store, workspaceAiPolicyStreamId(workspaceId), workspaceAiPolicyDecider);
+      const policies = await Promise.all([...new Set(workspaceIds)].map((workspaceId) => loadAggregate(store, workspaceAiPolicyStreamId(workspaceId), workspaceAiPolicyDecider)));
+      for (const policy of policies) {
         if (!policy.state.aiProxy) {
           throw new Problem('forbidden', 'AI.WORKSPACE_DISALLOWS_PROXY', 'a workspace this request involves does not allow the AI proxy (an owner can turn it on with PATCH /api/workspaces/:id {"aiProxy": true})');
         }

@@ -148,8 +148,11 @@ export function aiRoutes(deps: AiRoutesDeps): RouteSpec[] {
     }
     const actorId = actorOf(req);
     const workspaceId = body.workspaceId.toLowerCase();
+    // Looked up together; membership is judged first, so a stranger learns nothing from the context ids.
+    const contextLookup = access.readableContext(body.contextIds ?? [], actorId);
+    contextLookup.catch(() => undefined);
     await access.assertMember(workspaceId, actorId);
-    const context = await access.readableContext(body.contextIds ?? [], actorId);
+    const context = await contextLookup;
     await access.assertProxyAllowed([workspaceId, ...context.flatMap((item) => (item.workspaceId ? [item.workspaceId] : []))]);
     const target: AiTarget = { provider: body.provider, model: body.model };
     const client = clientFor(target);

@@ -4,7 +4,8 @@
  * upload: the key must be the caller's, for a document or note they may still edit; a HEAD request
  * checks what arrived (an allowed type, a size within the limits); only then is `AttachmentAdded`
  * appended to the caller's storage account, whose decider holds the quota. An object that fails the
- * checks is deleted. Removing appends `AttachmentRemoved`; the deletion reactor deletes the object.
+ * checks is deleted. Every signed upload is remembered in `upload_intents` until it is completed, so
+ * that one never completed is deleted by a reactor an hour after its URLs expired. Removing appends `AttachmentRemoved`; the deletion reactor deletes the object.
  *
  * Access is decided from the log (the document's or note's own stream), so a document created a
  * moment ago can take attachments at once; completion waits for the attachments read model, so the
@@ -23,7 +24,7 @@ import { Problem } from '../../infra/http/problem';
 import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
 import type { AggregateSnapshots } from '../../infra/snapshots/aggregate-snapshots';
-import { attachmentKeys, requireStorage, safeFileName, type StoragePolicy } from '../../infra/storage/storage-config';
+import { attachmentKeys, requireStorage, safeFileName, UNCOMPLETED_UPLOAD_GRACE_MS, type StoragePolicy } from '../../infra/storage/storage-config';
 import type { ProjectionProgress } from '../../projectors/runtime/projection-progress';
 import type { AggregateCache } from '../aggregate-cache';
 import { handleCommand, loadAggregate, type HandleOptions, type Snapshotting } from '../command-handling';
@@ -119,6 +120,8 @@ export function attachmentsRoutes(deps: AttachmentsDeps): RouteSpec[] {
     const terms = { key, contentType: body.contentType, size: body.size, expiresInSeconds: policy.uploadUrlSeconds };
     const [post, put] = await Promise.all([storage.presignPost(terms), storage.presignPut(terms)]);
     const expiresAt = new Date(clock().getTime() + policy.uploadUrlSeconds * 1000).toISOString();
+    // Remembered so that an upload never completed is found and deleted (object-deletion-reactor.ts).
+    await db('upload_intents').insert({ key, owner_id: actorId, expires_at: expiresAt });
     respond(res, 200, {
       attachmentId,
       key,
@@ -138,6 +141,11 @@ export function attachmentsRoutes(deps: AttachmentsDeps): RouteSpec[] {
     const target: AttachmentTarget = { kind: parsed.kind, id: parsed.targetId };
     const { workspaceId } = await editableTarget(target, actorId);
     const storage = requireStorage(policy);
+    const intent = await db('upload_intents').where('key', body.key).first<{ expires_at: Date } | undefined>('expires_at');
+    if (intent && intent.expires_at.getTime() + UNCOMPLETED_UPLOAD_GRACE_MS < clock().getTime()) {
+      // Past its grace the upload belongs to the sweeper, which may be deleting it right now.
+      throw new Problem('conflict', 'ATTACHMENT.UPLOAD_EXPIRED', 'this upload was signed too long ago; presign and upload again');
+    }
     const head = await storage.head(body.key);
     if (!head) throw new Problem('conflict', 'ATTACHMENT.NOT_UPLOADED', 'nothing has been uploaded to this key (or the upload has not finished)');
     const type = (head.contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -146,6 +154,7 @@ export function attachmentsRoutes(deps: AttachmentsDeps): RouteSpec[] {
       assertAllowed(type, head.size, 'complete');
     } catch (error) {
       await storage.delete(body.key);
+      await db('upload_intents').where('key', body.key).delete();
       throw error;
     }
     const now = clock();
@@ -175,11 +184,13 @@ export function attachmentsRoutes(deps: AttachmentsDeps): RouteSpec[] {
     } catch (error) {
       if (error instanceof DomainError && error.code === 'STORAGE.QUOTA_EXCEEDED') {
         await storage.delete(body.key);
+        await db('upload_intents').where('key', body.key).delete();
         const account = await loadAggregate(store, storageAccountStreamId(actorId), storageAccountDecider, snapshotting);
         throw problemOf(error, account.state, policy.quotaBytes);
       }
       throw error;
     }
+    await db('upload_intents').where('key', body.key).delete();
     if (result.position) await deps.progress.waitFor(result.position, deps.readModelWaitMs ?? 5_000, { projections: ['attachments'] });
     const recorded = result.events[0]?.data as { addedAt?: string } | undefined;
     respond(

@@ -53,10 +53,10 @@ export function noteView(note: ExistingNote, revision: bigint) {
   };
 }
 
-type ReferenceError = { in: 'body'; path: string; code: string; message: string };
+type ReferenceProblem = { in: 'body'; path: string; code: string; message: string };
 
 /** References as the user wrote them ('Rom 8:28', 'John.3.16-18'), each made canonical; the bad ones go to `errors`. */
-function normalizeReferences(values: readonly string[] | undefined, field: 'add' | 'remove', errors: ReferenceError[]): OsisRange[] {
+function normalizeReferences(values: readonly string[] | undefined, field: 'add' | 'remove', errors: ReferenceProblem[]): OsisRange[] {
   const normalized: OsisRange[] = [];
   (values ?? []).forEach((value, index) => {
     const osis = normalizeReference(value);
@@ -162,7 +162,7 @@ export function notesRoutes(deps: NotesDeps): RouteSpec[] {
   async function reviewScripture(req: Request, res: Response) {
     const noteId = pathId(req, 'id', NOT_FOUND);
     const body = parseRequest(reviewScriptureBody, req.body ?? {}, 'body');
-    const errors: ReferenceError[] = [];
+    const errors: ReferenceProblem[] = [];
     const add = normalizeReferences(body.add, 'add', errors);
     const remove = normalizeReferences(body.remove, 'remove', errors);
     if (errors.length > 0) throw new Problem('invalid', 'SCRIPTURE.INVALID_REFERENCE', 'a reference is not one the canon has', { errors: errors.slice(0, 20) });

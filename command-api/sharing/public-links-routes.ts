@@ -38,6 +38,7 @@ const createLinkBody = z.strictObject({ expiresAt: z.iso.datetime({ offset: true
 
 const NOT_FOUND: Record<LinkableType, string> = { document: 'DOCUMENT.NOT_FOUND', note: 'NOTE.NOT_FOUND' };
 const BASE_PATH: Record<LinkableType, string> = { document: '/api/documents', note: '/api/notes' };
+const ITEM_PROJECTION: Record<LinkableType, string> = { document: 'documents', note: 'notes' };
 
 export function publicLinksRoutes(deps: PublicLinksDeps): RouteSpec[] {
   const { store, clock } = deps;
@@ -54,9 +55,10 @@ export function publicLinksRoutes(deps: PublicLinksDeps): RouteSpec[] {
     return state.ownerId === actorId;
   }
 
-  async function awaitReaders(position: LogPosition | undefined): Promise<void> {
+  /** `GET /api/public/:token` reads the link and the item's own read model: wait for both. */
+  async function awaitReaders(position: LogPosition | undefined, itemType: LinkableType): Promise<void> {
     if (!position) return;
-    const reached = await deps.progress.waitFor(position, deps.waitMs ?? 5_000, { projections: ['circles'] });
+    const reached = await deps.progress.waitFor(position, deps.waitMs ?? 5_000, { projections: ['circles', ITEM_PROJECTION[itemType]] });
     if (!reached) deps.logger.warn({ position }, 'public link change not yet visible to queries');
   }
 
@@ -86,7 +88,7 @@ export function publicLinksRoutes(deps: PublicLinksDeps): RouteSpec[] {
       commandContext(req, now),
       { expectedRevision: 'no_stream' },
     );
-    await awaitReaders(result.position);
+    await awaitReaders(result.position, itemType);
     // The token is shown here, once; only its hash is recorded.
     respond(
       res,
@@ -108,7 +110,7 @@ export function publicLinksRoutes(deps: PublicLinksDeps): RouteSpec[] {
       { type: 'RevokePublicLink', itemType, itemId, actorMayShare: await mayShare(itemType, itemId, actorId, 'revoke'), actorId, at: now.toISOString() },
       commandContext(req, now),
     );
-    await awaitReaders(result.position);
+    await awaitReaders(result.position, itemType);
     respond(res, 204, undefined, { position: result.position });
   };
 

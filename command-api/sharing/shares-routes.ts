@@ -33,6 +33,7 @@ const shareBody = z.strictObject({ circleId: z.uuid() });
 
 const NOT_FOUND: Record<ShareableType, string> = { note: 'NOTE.NOT_FOUND', prayerPoint: 'PRAYER_POINT.NOT_FOUND' };
 const BASE_PATH: Record<ShareableType, string> = { note: '/api/notes', prayerPoint: '/api/prayer-points' };
+const ITEM_PROJECTION: Record<ShareableType, string> = { note: 'notes', prayerPoint: 'prayer_points' };
 
 export function sharesRoutes(deps: SharesDeps): RouteSpec[] {
   const { store, clock } = deps;
@@ -50,9 +51,11 @@ export function sharesRoutes(deps: SharesDeps): RouteSpec[] {
     return isCircleMember(state, userId);
   }
 
-  async function awaitReaders(position: LogPosition | undefined): Promise<void> {
+  /** The query side lists shared items from the item's own read model too: wait for it as well. */
+  async function awaitReaders(position: LogPosition | undefined, itemType: ShareableType): Promise<void> {
     if (!position) return;
-    const reached = await deps.progress.waitFor(position, deps.waitMs ?? 5_000, { projections: MEMBERSHIP_PROJECTIONS });
+    const projections = [...MEMBERSHIP_PROJECTIONS, ITEM_PROJECTION[itemType]];
+    const reached = await deps.progress.waitFor(position, deps.waitMs ?? 5_000, { projections });
     if (!reached) deps.logger.warn({ position }, 'share change not yet visible to queries');
   }
 
@@ -70,7 +73,7 @@ export function sharesRoutes(deps: SharesDeps): RouteSpec[] {
       { type: 'ShareWithCircle', itemType, itemId, circleId, ownerId, actorInCircle, actorId, at: now.toISOString() },
       commandContext(req, now),
     );
-    await awaitReaders(result.position);
+    await awaitReaders(result.position, itemType);
     respond(res, 201, { itemType, itemId, circleId, sharedAt: result.state.circles[circleId] ?? now.toISOString() }, { position: result.position });
   };
 
@@ -86,7 +89,7 @@ export function sharesRoutes(deps: SharesDeps): RouteSpec[] {
       { type: 'UnshareFromCircle', itemType, itemId, circleId, ownerId: await ownerOf(itemType, itemId, true), actorId, at: now.toISOString() },
       commandContext(req, now),
     );
-    await awaitReaders(result.position);
+    await awaitReaders(result.position, itemType);
     respond(res, 204, undefined, { position: result.position });
   };
 

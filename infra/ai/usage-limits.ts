@@ -51,14 +51,21 @@ export class UsageLimits {
 
   /** Counts the request and refuses it (429, Retry-After) past the per-minute limit or the day's tokens, or past the spending cap (503). */
   async admit(userId: string): Promise<void> {
-    try {
-      await this.requests.consume(hashed(userId));
-    } catch (rejection) {
+    const now = this.clock();
+    const [counted, tokensToday, spentToday] = await Promise.allSettled([
+      this.requests.consume(hashed(userId)),
+      this.tokens.get(this.tokenKey(userId, now)),
+      this.rules.dailySpendingCapMicroUsd > 0 ? this.spending.get(this.spendingKey(now)) : Promise.resolve(null),
+    ]);
+    if (counted.status === 'rejected') {
+      const rejection: unknown = counted.reason;
       if (rejection instanceof RateLimiterRes) throw refusal('AI.RATE_LIMITED', `at most ${this.rules.requestsPerUserPerMinute} AI requests a minute`, rejection.msBeforeNext / 1000);
       throw rejection;
     }
-    const now = this.clock();
-    const [tokens, spending] = await Promise.all([this.tokens.get(this.tokenKey(userId, now)), this.rules.dailySpendingCapMicroUsd > 0 ? this.spending.get(this.spendingKey(now)) : null]);
+    if (tokensToday.status === 'rejected') throw tokensToday.reason;
+    if (spentToday.status === 'rejected') throw spentToday.reason;
+    const tokens = tokensToday.value;
+    const spending = spentToday.value;
     if (tokens && tokens.consumedPoints >= this.rules.tokensPerUserPerDay) {
       throw refusal('AI.TOKEN_QUOTA_EXCEEDED', `the daily allowance of ${this.rules.tokensPerUserPerDay} tokens is used up`, secondsUntilNextUtcDay(now));
     }

@@ -9,7 +9,8 @@
  * after P up to its last one, and `readAll` only ever answers events below the oldest running
  * transaction, so no event can later appear among them: whenever it is read, that page is the same.
  * (It may be shorter than what a fresh read would answer; a subscription then simply reads again from
- * its last event.) Empty answers are never kept: "nothing yet" is stale the moment something is appended.
+ * its last event. A page that a smaller limit cut short is not handed to a reader asking for more.)
+ * Empty answers are never kept: "nothing yet" is stale the moment something is appended.
  */
 import type { RecordedEvent } from './event-store';
 import type { LogPosition } from './log-position';
@@ -21,10 +22,16 @@ export interface SharedPagesOptions {
   readonly maxKeptEvents?: number;
 }
 
+interface KeptPage {
+  readonly events: RecordedEvent[];
+  /** The limit it was read with: a page as long as that may have been cut short by it. */
+  readonly limit: number;
+}
+
 export class SharedPages {
   private readonly inFlight = new Map<string, { readonly limit: number; readonly page: Promise<RecordedEvent[]> }>();
-  /** Pages by the position they follow, oldest first (Map keeps insertion order). */
-  private readonly kept = new Map<string, RecordedEvent[]>();
+  /** Pages by the position they follow, with the limit they were read with; oldest first (Map keeps insertion order). */
+  private readonly kept = new Map<string, KeptPage>();
   private keptEvents = 0;
   private readonly maxKeptEvents: number;
 
@@ -40,7 +47,10 @@ export class SharedPages {
     if (limit <= 0) return [];
     const key = fromPosition;
     const kept = this.kept.get(key);
-    if (kept) return kept.length > limit ? kept.slice(0, limit) : kept;
+    // A kept page serves any reader, unless it was cut short by a smaller limit than this reader's.
+    if (kept && (kept.events.length >= limit || kept.events.length < kept.limit)) {
+      return kept.events.length > limit ? kept.events.slice(0, limit) : kept.events;
+    }
     const pending = this.inFlight.get(key);
     if (pending && pending.limit >= limit) {
       const page = await pending.page;
@@ -51,26 +61,26 @@ export class SharedPages {
     this.inFlight.set(key, entry);
     try {
       const events = await page;
-      if (events.length > 0) this.keep(key, events);
+      if (events.length > 0) this.keep(key, { events, limit });
       return events;
     } finally {
       if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
     }
   }
 
-  private keep(key: string, events: RecordedEvent[]): void {
+  private keep(key: string, page: KeptPage): void {
     const previous = this.kept.get(key);
     if (previous) {
-      if (previous.length >= events.length) return;
+      if (previous.events.length >= page.events.length) return;
       this.kept.delete(key);
-      this.keptEvents -= previous.length;
+      this.keptEvents -= previous.events.length;
     }
-    this.kept.set(key, events);
-    this.keptEvents += events.length;
-    for (const [oldest, page] of this.kept) {
+    this.kept.set(key, page);
+    this.keptEvents += page.events.length;
+    for (const [oldest, kept] of this.kept) {
       if (this.keptEvents <= this.maxKeptEvents || oldest === key) break;
       this.kept.delete(oldest);
-      this.keptEvents -= page.length;
+      this.keptEvents -= kept.events.length;
     }
   }
 }

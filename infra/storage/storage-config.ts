@@ -39,6 +39,12 @@ export function storagePolicyFrom(config: Config): StoragePolicy {
   };
 }
 
+/**
+ * How long after its URLs expired an upload that was never completed is deleted. Generous, so that a
+ * slow upload begun just before the expiry can still finish and be completed; completion refuses after it.
+ */
+export const UNCOMPLETED_UPLOAD_GRACE_MS = 60 * 60 * 1000;
+
 /** The bucket, or 503 when none is configured. */
 export function requireStorage(policy: StoragePolicy): ObjectStorage {
   if (!policy.storage) {

@@ -4,6 +4,10 @@
  * processes one deletes each), deletes the object (deleting one already gone is no error), and records
  * it with `AttachmentObjectDeleted`, whose projection takes the row off the queue. A crash between the
  * two steps only means deleting the same object again.
+ *
+ * It also sweeps uploads that were signed but never completed (`upload_intents` past their URLs'
+ * expiry and UNCOMPLETED_UPLOAD_GRACE_MS): their objects, if any were uploaded, are deleted, unless the
+ * key did become an attachment (then only the forgotten intent goes).
  */
 import type { Knex } from 'knex';
 import { storageAccountDecider, storageAccountStreamId } from '../../domain/attachments/storage-account';
@@ -11,7 +15,9 @@ import { handleCommand } from '../../command-api/command-handling';
 import type { EventStore } from '../../infra/event-store/event-store';
 import type { Logger } from '../../infra/logging/logger';
 import type { ObjectStorage } from '../../infra/storage/object-storage';
+import { UNCOMPLETED_UPLOAD_GRACE_MS } from '../../infra/storage/storage-config';
 import type { Wakeups } from '../../infra/wakeups/wakeups';
+import { claimJobs, DELETION_JOBS, dropFinishedLeases } from './job-leases';
 import { ReactorLoop } from './reactor-loop';
 
 export interface ObjectDeletionDeps {
@@ -27,6 +33,23 @@ export interface ObjectDeletionDeps {
 
 export function objectDeletionReactor(deps: ObjectDeletionDeps): ReactorLoop {
   const lease = deps.leaseSeconds ?? 60;
+
+  async function sweepUncompleted(): Promise<number> {
+    const due = new Date(deps.clock().getTime() - UNCOMPLETED_UPLOAD_GRACE_MS);
+    const claimed = await deps.db.raw<{ rows: Array<{ key: string }> }>(
+      `UPDATE upload_intents SET lease_until = now() + make_interval(secs => ?)
+        WHERE key IN (SELECT key FROM upload_intents WHERE expires_at < ? AND (lease_until IS NULL OR lease_until < now())
+                      ORDER BY expires_at LIMIT 50 FOR UPDATE SKIP LOCKED)
+        RETURNING key`,
+      [lease, due],
+    );
+    for (const { key } of claimed.rows) {
+      const attached = await deps.db('attachments').where('key', key).first('id');
+      if (!attached) await deps.storage.delete(key);
+      await deps.db('upload_intents').where('key', key).delete();
+    }
+    return claimed.rows.length;
+  }
   return new ReactorLoop({
     name: 'attachment-object-deletion',
     projections: ['attachments'],
@@ -34,14 +57,8 @@ export function objectDeletionReactor(deps: ObjectDeletionDeps): ReactorLoop {
     logger: deps.logger,
     pollMs: deps.pollMs ?? 1_000,
     async round() {
-      const claimed = await deps.db.raw<{ rows: Array<{ attachment_id: string; owner_id: string; key: string }> }>(
-        `UPDATE storage_deletions SET lease_until = now() + make_interval(secs => ?), attempts = attempts + 1
-          WHERE attachment_id IN (SELECT attachment_id FROM storage_deletions WHERE lease_until IS NULL OR lease_until < now()
-                                  ORDER BY requested_at LIMIT 20 FOR UPDATE SKIP LOCKED)
-          RETURNING attachment_id, owner_id, key`,
-        [lease],
-      );
-      for (const job of claimed.rows) {
+      const claimed = await claimJobs<{ attachment_id: string; owner_id: string; key: string }>(deps.db, DELETION_JOBS, 20, lease);
+      for (const job of claimed) {
         await deps.storage.delete(job.key);
         const now = deps.clock();
         await handleCommand(
@@ -52,7 +69,8 @@ export function objectDeletionReactor(deps: ObjectDeletionDeps): ReactorLoop {
           { actorId: null, correlationId: `attachment-${job.attachment_id}`, causationId: `attachment-${job.attachment_id}`, now },
         );
       }
-      return claimed.rows.length > 0;
+      await dropFinishedLeases(deps.db, DELETION_JOBS);
+      return claimed.length > 0 || (await sweepUncompleted()) > 0;
     },
   });
 }

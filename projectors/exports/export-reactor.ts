@@ -15,6 +15,7 @@ import type { EventStore } from '../../infra/event-store/event-store';
 import type { Logger } from '../../infra/logging/logger';
 import type { ObjectStorage } from '../../infra/storage/object-storage';
 import type { Wakeups } from '../../infra/wakeups/wakeups';
+import { claimJobs, dropFinishedLeases, EXPORT_JOBS, renewLease } from '../attachments/job-leases';
 import { ReactorLoop } from '../attachments/reactor-loop';
 import { buildExport } from './export-builder';
 import { scopeStillReadable } from './export-items';
@@ -65,18 +66,12 @@ export function exportReactor(deps: ExportReactorDeps): ReactorLoop {
   }
 
   async function claim(): Promise<JobRow | undefined> {
-    const claimed = await deps.db.raw<{ rows: JobRow[] }>(
-      `UPDATE export_jobs SET lease_until = now() + make_interval(secs => ?), attempts = attempts + 1
-        WHERE export_id = (SELECT export_id FROM export_jobs WHERE lease_until IS NULL OR lease_until < now()
-                           ORDER BY requested_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-        RETURNING export_id, owner_id, format, scope, attempts`,
-      [lease],
-    );
-    return claimed.rows[0];
+    await dropFinishedLeases(deps.db, EXPORT_JOBS);
+    const [job] = await claimJobs<Omit<JobRow, 'attempts'>>(deps.db, EXPORT_JOBS, 1, lease);
+    return job;
   }
 
-  const renewLease = (exportId: string, seconds = lease) =>
-    deps.db.raw('UPDATE export_jobs SET lease_until = now() + make_interval(secs => ?) WHERE export_id = ?', [seconds, exportId]);
+  const extendLease = (exportId: string, seconds = lease) => renewLease(deps.db, EXPORT_JOBS, exportId, seconds);
 
   async function build(job: JobRow): Promise<void> {
     const exportId = job.export_id;
@@ -101,7 +96,7 @@ export function exportReactor(deps: ExportReactorDeps): ReactorLoop {
             if (done !== 0 && Date.now() - lastReport < progressEveryMs) return;
             lastReport = Date.now();
             await feed(exportId, { type: 'RecordExportProgress', done, total, at: deps.clock().toISOString() });
-            await renewLease(exportId);
+            await extendLease(exportId);
           },
         },
       );
@@ -117,7 +112,7 @@ export function exportReactor(deps: ExportReactorDeps): ReactorLoop {
       });
     } catch (error) {
       deps.logger.warn({ err: error, exportId, attempt: job.attempts }, 'export build failed; it will be retried');
-      await renewLease(exportId, 5 * job.attempts);
+      await extendLease(exportId, 5 * job.attempts);
     }
   }
 

@@ -42,6 +42,9 @@ interface DeliveryRow {
   attempts: number;
 }
 
+/** What one attempt came to: `target` is where it went (a webhook's current URL); `final` failures are not retried. */
+type Sent = DeliveryOutcome & { readonly target?: string; readonly final?: boolean };
+
 interface NotificationRow {
   id: string;
   kind: string;
@@ -153,14 +156,14 @@ export class NotificationDelivery {
     const { db, clock } = this.options;
     const at = clock();
     const started = Date.now();
-    let outcome: DeliveryOutcome;
+    let outcome: Sent;
     try {
       outcome = await this.send(delivery, at);
     } catch (error) {
       outcome = { ok: false, statusCode: null, error: error instanceof Error ? error.message.slice(0, 300) : 'sending failed' };
     }
     const attempt = delivery.attempts + 1;
-    const finalFailure = !outcome.ok && attempt >= this.options.maxAttempts;
+    const finalFailure = !outcome.ok && (attempt >= this.options.maxAttempts || outcome.final === true);
     const retryAt = new Date(clock().getTime() + Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (attempt - 1)));
     await db.transaction(async (trx) => {
       await trx('notification_delivery_attempts')
@@ -176,14 +179,15 @@ export class NotificationDelivery {
           lease_until: null,
           last_error: outcome.error,
           delivered_at: outcome.ok ? at : null,
+          ...(outcome.target ? { target: outcome.target } : {}),
         });
     });
     if (!outcome.ok) this.options.logger.info({ deliveryId: delivery.id, channel: delivery.channel, attempt, error: outcome.error, final: finalFailure }, 'notification delivery failed');
   }
 
-  private async send(delivery: DeliveryRow, at: Date): Promise<DeliveryOutcome> {
+  private async send(delivery: DeliveryRow, at: Date): Promise<Sent> {
     const notification = await this.options.db('notifications').where({ id: delivery.notification_id }).first<NotificationRow | undefined>();
-    if (!notification) return { ok: false, statusCode: null, error: 'the notification no longer exists' };
+    if (!notification) return { ok: false, statusCode: null, error: 'the notification no longer exists', final: true };
     const payload = {
       id: notification.id,
       kind: notification.kind,
@@ -196,11 +200,12 @@ export class NotificationDelivery {
     if (delivery.channel === 'webhook') {
       const channel = await this.options.db('notification_channels').where({ user_id: delivery.user_id }).first<{ webhook_url: string | null; webhook_secret: string | null } | undefined>();
       // The webhook may have been changed or removed since the delivery was planned: use the current one.
-      if (!channel?.webhook_url || !channel.webhook_secret) return { ok: false, statusCode: null, error: 'the webhook was removed' };
+      if (!channel?.webhook_url || !channel.webhook_secret) return { ok: false, statusCode: null, error: 'the webhook was removed', final: true };
       const body = JSON.stringify({ type: 'notification.created', deliveryId: delivery.id, sentAt: at.toISOString(), notification: payload });
-      return this.options.webhooks.send({ url: channel.webhook_url, secret: channel.webhook_secret, deliveryId: delivery.id, body, at });
+      const outcome = await this.options.webhooks.send({ url: channel.webhook_url, secret: channel.webhook_secret, deliveryId: delivery.id, body, at });
+      return { ...outcome, target: channel.webhook_url };
     }
-    if (!this.options.mailer) return { ok: false, statusCode: null, error: 'e-mail is not configured on this server' };
+    if (!this.options.mailer) return { ok: false, statusCode: null, error: 'e-mail is not configured on this server', final: true };
     await this.options.mailer.send({
       to: delivery.target,
       subject: `Reminder: ${payload.title || 'a note'}`,

@@ -9,7 +9,8 @@
  *   1. `BEGIN; <checkpoint compare-and-set>` — the runner looks at the compare-and-set's row count and
  *      rolls back (CheckpointMoved) unless it moved exactly one row;
  *   2. `<every statement>; COMMIT` — in the simple query protocol the server stops at the first error,
- *      so COMMIT only runs if every statement succeeded; otherwise the runner rolls back.
+ *      so COMMIT only runs if every statement succeeded; otherwise the runner rolls back. (A batch of
+ *      large documents goes in several texts of at most MAX_ROUND_TRIP_CHARS, in the same transaction.)
  *
  * Rows and checkpoint still commit together or not at all. A statement that cannot be written this way
  * (a Buffer binding, a builder that compiles to several queries) makes `compileBatch` answer
@@ -95,11 +96,39 @@ interface RawConnection {
 }
 
 /**
- * Runs `BEGIN; checkpoint`, then `statements; COMMIT`, on one connection of `db`'s pool. Answers false
- * (after rolling back) when the checkpoint was not where the runner expected it; throws (after
- * rolling back) when a statement fails. The connection goes back to the pool either way.
+ * How much SQL text one round trip carries at most (characters). A batch of large documents is sent
+ * in several texts, all in the one transaction; one statement longer than this goes alone.
  */
-export async function runBatchTransaction(db: Knex, checkpointSql: string, statements: readonly string[]): Promise<boolean> {
+export const MAX_ROUND_TRIP_CHARS = 4_000_000;
+
+/** The statements joined into texts of at most `maxChars` each (a statement is never split). */
+export function roundTrips(statements: readonly string[], maxChars = MAX_ROUND_TRIP_CHARS): string[] {
+  const texts: string[] = [];
+  let current: string[] = [];
+  let length = 0;
+  for (const statement of statements) {
+    if (current.length > 0 && length + statement.length > maxChars) {
+      texts.push(current.join(SEPARATOR));
+      current = [];
+      length = 0;
+    }
+    current.push(statement);
+    length += statement.length + SEPARATOR.length;
+  }
+  if (current.length > 0) texts.push(current.join(SEPARATOR));
+  return texts;
+}
+
+/** Between statements: the newline first, so that a statement ending in a -- comment still ends. */
+const SEPARATOR = '\n;\n';
+
+/**
+ * Runs `BEGIN; checkpoint`, then `statements; COMMIT` (more than one text if they are long), on one
+ * connection of `db`'s pool. Answers false (after rolling back) when the checkpoint was not where the
+ * runner expected it; throws (after rolling back) when a statement fails. The connection goes back to
+ * the pool either way.
+ */
+export async function runBatchTransaction(db: Knex, checkpointSql: string, statements: readonly string[], maxRoundTripChars = MAX_ROUND_TRIP_CHARS): Promise<boolean> {
   const connection = (await db.client.acquireConnection()) as RawConnection;
   let open = false;
   try {
@@ -111,8 +140,11 @@ export async function runBatchTransaction(db: Knex, checkpointSql: string, state
       open = false;
       return false;
     }
-    // COMMIT is the last statement of the same text: it only runs if every statement before it did.
-    await connection.query(`${statements.join('\n;\n')}\n;\nCOMMIT`);
+    const texts = roundTrips(statements, maxRoundTripChars);
+    // COMMIT ends the last text: the server stops at the first failing statement, so it only runs
+    // if every statement before it did.
+    for (const [index, text] of texts.entries()) await connection.query(index === texts.length - 1 ? `${text}${SEPARATOR}COMMIT` : text);
+    if (texts.length === 0) await connection.query('COMMIT');
     open = false;
     return true;
   } catch (error) {

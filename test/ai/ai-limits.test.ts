@@ -22,8 +22,9 @@ describe('AI limits shared by two API instances', () => {
     fake = await startFakeProvider();
     fake.fallback = { kind: 'answer', text: 'ok', delayMs: 30 };
     a = await startTestService('ai_limits', { env: aiEnv(fake, { AI_REQUESTS_PER_USER_PER_MINUTE: '4' }) });
-    // A second, separate instance of the whole service on the same schema: its own pools, breakers and limiters.
-    b = await createService(a.config, silentLogger);
+    // A second API process on the same schema: its own pools, breakers and limiters (command API only, as
+    // deployed behind the proxy; the first instance runs the projectors).
+    b = await createService(a.config, silentLogger, { parts: ['command-api'] });
   });
   afterAll(async () => {
     await b?.close();

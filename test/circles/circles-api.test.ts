@@ -75,7 +75,7 @@ describe('circles API', () => {
     const stale = await t.http.patch(`/api/circles/${circle.id}`).set(ann.auth).set('If-Match', current.headers.etag!).send({ name: 'Again' });
     expect(stale.status).toBe(412);
     expect((await t.http.patch(`/api/circles/${circle.id}`).set(ann.auth).send({})).status).toBe(400);
-    const seen = await t.http.get(`/api/circles/${circle.id}`).set(bob.auth);
+    const seen = await t.http.get(`/api/circles/${circle.id}`).set(bob.auth).set('X-Consistency-Token', String(changed.headers['x-consistency-token']));
     expect(seen.body).toMatchObject({ description: 'Psalms', role: 'member' });
   });
 

@@ -121,8 +121,9 @@ describe('sharing with circles', () => {
     expect(afterDelete.body.items.find((i: { circleId: string }) => i.circleId === circleId).notes.map((n: { title: string }) => n.title)).toEqual(['C']);
     await t.http.post(`/api/notes/${b.id}/restore`).set(ann.auth).expect(200);
 
-    expect((await t.http.delete(`/api/circles/${circleId}/members/${cat.id}`).set(cat.auth)).status).toBe(204);
-    const restored = await t.http.get('/api/shared').set(bob.auth);
+    const left = await t.http.delete(`/api/circles/${circleId}/members/${cat.id}`).set(cat.auth);
+    expect(left.status).toBe(204);
+    const restored = await t.http.get('/api/shared').set(bob.auth).set('X-Consistency-Token', String(left.headers['x-consistency-token']));
     expect(restored.body.items.find((i: { circleId: string }) => i.circleId === circleId).notes.map((n: { title: string }) => n.title)).toEqual(['B']);
   });
 
@@ -152,8 +153,8 @@ describe('sharing with circles', () => {
     expect(first.status).toBe(201);
     expect(first.body).toEqual({ prayerPointId: point.id, userId: bob.id, prayedAt: expect.any(String), count: 1 });
     await t.http.post(`/api/prayer-points/${point.id}/prayed`).set(bob.auth).expect(201);
-    const last = await t.http.post(`/api/prayer-points/${point.id}/prayed`).set(cat.auth).expect(201);
-    await t.http.post(`/api/prayer-points/${point.id}/prayed`).set(ann.auth).expect(201);
+    await t.http.post(`/api/prayer-points/${point.id}/prayed`).set(cat.auth).expect(201);
+    const last = await t.http.post(`/api/prayer-points/${point.id}/prayed`).set(ann.auth).expect(201);
     const eves = await t.http.post(`/api/prayer-points/${point.id}/prayed`).set(eve.auth);
     expect([eves.status, eves.body.code]).toEqual([404, 'PRAYER_POINT.NOT_FOUND']);
 

@@ -153,7 +153,7 @@ export function wireBody(schema: JsonSchema | undefined): fc.Arbitrary<WireBody>
     { weight: 1, arbitrary: fc.tuple(valid, fc.string({ maxLength: 12 }), ANY_JSON).map(([value, key, extra]) => asJson(json({ ...value, [`x${key}`]: extra }), 'extra field')) },
     {
       weight: 1,
-      arbitrary: fc.tuple(valid, fc.nat(), fc.constantFrom(100_000, 1_000_000, 5_000_000)).map(([value, index, size]) => {
+      arbitrary: fc.tuple(valid, fc.nat(), fc.constantFrom(100_000, 1_200_000)).map(([value, index, size]) => {
         const keys = Object.keys(value);
         const key = keys.length > 0 ? keys[index % keys.length]! : 'title';
         return asJson(json({ ...value, [key]: 'ж'.repeat(size / 2) }), `huge string (${size} bytes)`);
@@ -161,7 +161,7 @@ export function wireBody(schema: JsonSchema | undefined): fc.Arbitrary<WireBody>
     },
     {
       weight: 1,
-      arbitrary: fc.tuple(valid, fc.constantFrom(31, 33, 200, 100_000)).map(([value, depth]) => {
+      arbitrary: fc.tuple(valid, fc.constantFrom(31, 33, 200, 20_000)).map(([value, depth]) => {
         const keys = Object.keys(value);
         const key = keys[0] ?? 'title';
         const text = JSON.stringify({ ...value, [key]: 0 }).replace(`"${key}":0`, `"${key}":${nestedText(depth)}`);

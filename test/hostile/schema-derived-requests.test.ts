@@ -68,7 +68,8 @@ describe('requests generated from the route schemas, valid and mutated', () => {
   let routes: RouteSpec[];
 
   beforeAll(async () => {
-    t = await startTestService('hostile_schemas');
+    // A 1 MB body limit: the huge-string mutation (1.2 MB) crosses it without megabytes of traffic per request.
+    t = await startTestService('hostile_schemas', { env: { JSON_BODY_LIMIT_BYTES: '1000000', DOCUMENT_MAX_CONTENT_BYTES: '400000' } });
     attacker = await party(t, 'Mallory');
     victim = await party(t, 'Victor');
     routes = [...t.service.queryRoutes, ...t.service.commandRoutes];
@@ -113,6 +114,7 @@ describe('requests generated from the route schemas, valid and mutated', () => {
     });
 
     const mutations = new Map<string, number>();
+    const timing = new Map<string, number>();
     let sent = 0;
     await fc.assert(
       fc.asyncProperty(request, async ({ route, ids, body, query, auth, headers }) => {
@@ -126,8 +128,13 @@ describe('requests generated from the route schemas, valid and mutated', () => {
         if (auth === 'garbage') req = req.set('Authorization', 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.');
         for (const [name, value] of Object.entries(headers)) req = req.set(name, value as string);
         if (body?.contentType) req = req.set('Content-Type', body.contentType);
+        const began = Date.now();
         const res = body?.bytes ? await req.send(body.bytes) : await req;
         sent++;
+        if (process.env.HOSTILE_TIMING) {
+          const key = `${route.method} ${route.path} | ${body?.mutation.split(' (')[0] ?? '-'}`;
+          timing.set(key, (timing.get(key) ?? 0) + Date.now() - began);
+        }
         const label = `${route.method.toUpperCase()} ${url.slice(0, 200)} [${body?.mutation ?? '-'} / ${query.mutation}]`;
         for (const mutation of [`body: ${body?.mutation ?? 'none'}`, `query: ${query.mutation}`]) mutations.set(mutation, (mutations.get(mutation) ?? 0) + 1);
         const text = res.text ?? '';
@@ -142,6 +149,7 @@ describe('requests generated from the route schemas, valid and mutated', () => {
       { numRuns: RUNS, seed: 20261122, endOnFailure: true },
     );
 
+    if (process.env.HOSTILE_TIMING) process.stdout.write(`${[...timing].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, ms]) => `${ms} ms  ${k}`).join('\n')}\n`);
     expect(sent).toBe(RUNS);
     // Every kind of mutation was actually sent, a fair number of times.
     const sentOf = (prefix: string) => [...mutations].filter(([label]) => label.startsWith(prefix)).reduce((sum, [, n]) => sum + n, 0);

@@ -11,7 +11,7 @@ import { PostgresEventStore } from '../../infra/event-store/postgres/postgres-ev
 import { SharedPages } from '../../infra/event-store/shared-pages';
 import { silentLogger } from '../../infra/logging/logger';
 import { InProcessWakeups } from '../../infra/wakeups/wakeups';
-import { checkpointMoveSql, compileBatch, inlineStatement, runBatchTransaction, statementBuilder } from '../../projectors/runtime/batch-sql';
+import { checkpointMoveSql, compileBatch, inlineStatement, roundTrips, runBatchTransaction, statementBuilder } from '../../projectors/runtime/batch-sql';
 import { readCheckpoint } from '../../projectors/runtime/checkpoints';
 import { upsertIfNewer, type Projection } from '../../projectors/runtime/projection';
 import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
@@ -101,6 +101,21 @@ describe('batch statements as literals', () => {
     expect(await readCheckpoint(db.knex, 'batch-fail')).toBe(position);
   });
 
+  it('sends a long batch in several texts, still in one transaction', async () => {
+    await db.knex('kinds').del();
+    expect(roundTrips(['aa', 'bb', 'cc'], 7)).toEqual(['aa\n;\nbb', 'cc']);
+    expect(roundTrips(['a-very-long-statement', 'b'], 5)).toEqual(['a-very-long-statement', 'b']);
+    const inserts = [1, 2, 3].map((id) => inlineStatement(statementBuilder('kinds').insert({ id, t: 'x'.repeat(50) }))!);
+    const failing = inlineStatement(statementBuilder.raw('SELECT 1 / (?::int - ?)', [1, 1]))!;
+    const position = LogPosition.of(2n, 1n);
+    await expect(runBatchTransaction(db.knex, checkpointMoveSql('batch-long', 'start', position, 4), [...inserts, failing], 100)).rejects.toThrow(/division by zero/);
+    expect(await db.knex('kinds').count({ n: '*' })).toEqual([{ n: '0' }]);
+    expect(await readCheckpoint(db.knex, 'batch-long')).toBe('start');
+    expect(await runBatchTransaction(db.knex, checkpointMoveSql('batch-long', 'start', position, 3), inserts, 100)).toBe(true);
+    expect(await db.knex('kinds').count({ n: '*' })).toEqual([{ n: '3' }]);
+    expect(await readCheckpoint(db.knex, 'batch-long')).toBe(position);
+  });
+
   it('given a checkpoint that another runner moved, applies nothing and says so', async () => {
     await db.knex('kinds').del();
     const first = LogPosition.of(1n, 5n);
@@ -178,6 +193,20 @@ describe('shared pages of the log', () => {
     expect(c).toHaveLength(3);
     expect(await shared.read('start', 10)).toBe(a); // a later reader of the same page
     expect(reads).toBe(1);
+  });
+
+  it('reads again for a bigger limit when the kept page was cut short by a smaller one', async () => {
+    let reads = 0;
+    const shared = new SharedPages(async (_from, limit) => {
+      reads++;
+      return page(Math.min(limit, 6));
+    });
+    expect(await shared.read('start', 3)).toHaveLength(3);
+    expect(await shared.read('start', 10)).toHaveLength(6); // the kept 3 may not be all there is
+    expect(reads).toBe(2);
+    expect(await shared.read('start', 10)).toHaveLength(6); // 6 < 10: the log ended there, so it serves
+    expect(await shared.read('start', 4)).toHaveLength(4);
+    expect(reads).toBe(2);
   });
 
   it('never keeps an empty answer, and forgets the oldest pages beyond its limit', async () => {

@@ -57,10 +57,10 @@ describe('reminder dispatch under SIGKILL', () => {
       );
       await store.append(noteStreamId(noteId), [{ id: randomUUID(), type: created!.type, data: created!.data as never, metadata: metadata() }], { expectedRevision: 'no_stream' });
     }
-    // 500 once reminders due over the last hour, and 100 daily ones last due weeks ago (many missed periods).
+    // 900 once reminders due over the last hour, and 100 daily ones last due weeks ago (many missed periods).
     const reminders: string[] = [];
     const schedules = [
-      ...Array.from({ length: 500 }, (_, i) => ({ kind: 'once' as const, at: new Date(Date.parse(NOW) - (i % 60) * 60_000).toISOString() })),
+      ...Array.from({ length: 900 }, (_, i) => ({ kind: 'once' as const, at: new Date(Date.parse(NOW) - (i % 60) * 60_000).toISOString() })),
       ...Array.from({ length: 100 }, () => ({ kind: 'recurring' as const, rule: 'FREQ=DAILY;BYHOUR=7', timezone: 'Europe/Berlin' })),
     ];
     await Promise.all(
@@ -78,20 +78,20 @@ describe('reminder dispatch under SIGKILL', () => {
     projection.start();
     const fired = async () => Number((await db.knex('events').where('event_type', 'ReminderFired').count<{ count: string }[]>({ count: '*' }))[0]!.count);
     try {
-      await waitFor(async () => Number((await db.knex('reminder_schedule').count<{ count: string }[]>({ count: '*' }))[0]!.count) === 600, 30_000, 'the schedule');
+      await waitFor(async () => Number((await db.knex('reminder_schedule').count<{ count: string }[]>({ count: '*' }))[0]!.count) === 1_000, 30_000, 'the schedule');
 
-      const env = { DATABASE_URL: db.url, SCHEMA: db.schema, NOW, SLOW_MS: '8' };
+      const env = { DATABASE_URL: db.url, SCHEMA: db.schema, NOW, SLOW_MS: '15' };
       let victim = await startDispatcher(env);
       const survivor = await startDispatcher(env);
       let kills = 0;
       try {
-        while ((await fired()) < 500 && kills < 20) {
+        while ((await fired()) < 900 && kills < 20) {
           await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
           await kill(victim);
           kills++;
           victim = await startDispatcher(env);
         }
-        await waitFor(async () => (await fired()) >= 600, 60_000, 'every reminder to fire');
+        await waitFor(async () => (await fired()) >= 1_000, 90_000, 'every reminder to fire');
         // Give both a few more scans to fire anything twice, were they going to.
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       } finally {
@@ -99,7 +99,7 @@ describe('reminder dispatch under SIGKILL', () => {
         await kill(survivor);
       }
       const counts = await db.knex('events').where('event_type', 'ReminderFired').groupBy('stream_id').select('stream_id').count<{ stream_id: string; count: string }[]>({ count: '*' });
-      expect(counts).toHaveLength(600);
+      expect(counts).toHaveLength(1_000);
       expect(counts.filter((row) => Number(row.count) !== 1)).toEqual([]);
       expect(new Set(counts.map((row) => row.stream_id))).toEqual(new Set(reminders.map(reminderStreamId)));
       // The recurring ones fired once for their last missed occurrence and wait for tomorrow 07:00 Berlin.

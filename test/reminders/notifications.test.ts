@@ -125,6 +125,7 @@ describe('notifications', () => {
         NOTIFICATION_DELIVERY_MAX_ATTEMPTS: '4',
         NOTIFICATION_DELIVERY_INTERVAL_MS: '100',
         REMINDER_DISPATCH_INTERVAL_MS: '100',
+        CONSISTENCY_WAIT_MS: '20000',
       },
     });
     server = t.service.app.listen(0, '127.0.0.1');
@@ -193,26 +194,29 @@ describe('notifications', () => {
       expect(JSON.stringify(settings.body)).not.toContain(secret);
 
       const reminderId = await fireReminder();
+      const notificationId = (await t.db.knex('notifications').where({ reminder_id: reminderId }).first()).id as string;
+      const received = () => endpoint.received.filter((request) => request.body.includes(reminderId));
       const delivery = t.service.reminders!.delivery;
       await delivery.tick();
       const deliveries = async () => {
         const res = await t.http.get('/api/notifications/deliveries').set(ann.auth);
-        return res.body.items as { channel: string; status: string; attempts: number; nextAttemptAt: string | null; lastError: string | null; history: { ok: boolean; statusCode: number | null }[] }[];
+        return res.body.items as { notificationId: string; channel: string; status: string; attempts: number; nextAttemptAt: string | null; lastError: string | null; history: { ok: boolean; statusCode: number | null }[] }[];
       };
-      const webhook = async () => (await deliveries()).find((item) => item.channel === 'webhook')!;
+      const webhook = async () => (await deliveries()).find((item) => item.channel === 'webhook' && item.notificationId === notificationId)!;
       await waitFor(async () => (await webhook())?.attempts === 1, 5_000, 'the first webhook attempt');
       const firstFailure = clock.now().getTime();
       expect(await webhook()).toMatchObject({ status: 'pending', lastError: 'the endpoint answered 500', nextAttemptAt: new Date(firstFailure + 60_000).toISOString() });
 
       // E-mail went out on the first try, to the account's address.
-      await waitFor(() => smtp.messages.length === 1, 5_000, 'the e-mail');
-      expect(smtp.messages[0]!.to).toEqual([ann.email]);
-      expect(smtp.messages[0]!.raw).toContain('Subject: Reminder: Isaiah 40:31');
-      expect((await deliveries()).find((item) => item.channel === 'email')).toMatchObject({ status: 'delivered', attempts: 1 });
+      const mail = () => smtp.messages.filter((message) => message.raw.includes(reminderId));
+      await waitFor(() => mail().length === 1, 10_000, 'the e-mail');
+      expect(mail()[0]!.to).toEqual([ann.email]);
+      expect(mail()[0]!.raw).toContain('Subject: Reminder: Isaiah 40:31');
+      expect((await deliveries()).find((item) => item.channel === 'email' && item.notificationId === notificationId)).toMatchObject({ status: 'delivered', attempts: 1 });
 
       // Not before the backoff has passed ...
       await delivery.tick();
-      expect(endpoint.received).toHaveLength(1);
+      expect(received()).toHaveLength(1);
       // ... then once more (fails), and the wait doubles.
       clock.advance(60_000);
       await delivery.tick();
@@ -220,24 +224,25 @@ describe('notifications', () => {
       expect((await webhook()).nextAttemptAt).toBe(new Date(clock.now().getTime() + 120_000).toISOString());
       clock.advance(119_000);
       await delivery.tick();
-      expect(endpoint.received).toHaveLength(2);
+      expect(received()).toHaveLength(2);
       clock.advance(1_000);
       await delivery.tick();
       await waitFor(async () => (await webhook()).status === 'delivered', 5_000, 'the webhook delivery');
       expect(await webhook()).toMatchObject({ attempts: 3, nextAttemptAt: null, history: [{ ok: false, statusCode: 500 }, { ok: false, statusCode: 500 }, { ok: true, statusCode: 204 }] });
 
       // Every attempt carried the same delivery id and a valid signature over its timestamp and body.
-      expect(endpoint.received).toHaveLength(3);
-      const ids = new Set(endpoint.received.map((request) => request.headers['x-scriptorium-delivery']));
+      expect(received()).toHaveLength(3);
+      const ids = new Set(received().map((request) => request.headers['x-scriptorium-delivery']));
       expect(ids.size).toBe(1);
-      for (const request of endpoint.received) {
+      for (const request of received()) {
         const timestamp = String(request.headers['x-scriptorium-timestamp']);
         const expected = `sha256=${createHmac('sha256', secret).update(`${timestamp}.${request.body}`).digest('hex')}`;
         expect(request.headers['x-scriptorium-signature']).toBe(expected);
         expect(JSON.parse(request.body)).toMatchObject({ type: 'notification.created', notification: { reminderId, title: 'Isaiah 40:31' } });
       }
-      const forged = `sha256=${createHmac('sha256', 'another secret entirely').update(`${endpoint.received[0]!.headers['x-scriptorium-timestamp']}.${endpoint.received[0]!.body}`).digest('hex')}`;
-      expect(endpoint.received[0]!.headers['x-scriptorium-signature']).not.toBe(forged);
+      const [first] = received();
+      const forged = `sha256=${createHmac('sha256', 'another secret entirely').update(`${first!.headers['x-scriptorium-timestamp']}.${first!.body}`).digest('hex')}`;
+      expect(first!.headers['x-scriptorium-signature']).not.toBe(forged);
 
       const eve = await logIn(t.http, await signUp(t.http));
       expect((await t.http.get('/api/notifications/deliveries').set(eve.auth)).body.items).toEqual([]);
@@ -262,7 +267,7 @@ describe('notifications', () => {
       }
       await delivery.tick();
       expect(await row()).toMatchObject({ status: 'failed', attempts: 4, last_error: 'the endpoint answered 500', next_attempt_at: null });
-      expect(endpoint.received).toHaveLength(4);
+      expect(endpoint.received.filter((request) => request.body.includes(reminderId))).toHaveLength(4);
       expect(await t.db.knex('notification_deliveries').where({ notification_id: notification.id, channel: 'email' })).toEqual([]);
     } finally {
       await endpoint.close();

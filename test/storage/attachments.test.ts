@@ -210,6 +210,24 @@ describe('attachments on S3', () => {
     await t.http.get(`/api/attachments/${added.body.id}/download`).set(ann.auth).expect(200);
   });
 
+  it('an upload never completed is deleted an hour after its URLs expired; completed ones are kept', async () => {
+    const body = Buffer.from('abandoned');
+    const abandoned = await presign(ann, { documentId, fileName: 'abandoned.txt', contentType: 'text/plain', size: body.length }).expect(200);
+    const kept = await presign(ann, { documentId, fileName: 'kept.txt', contentType: 'text/plain', size: body.length }).expect(200);
+    expect((await uploadWithPut(abandoned.body, body)).status).toBe(200);
+    expect((await uploadWithPut(kept.body, body)).status).toBe(200);
+    await t.http.post('/api/attachments').set(ann.auth).send({ key: kept.body.key }).expect(201);
+    expect(await t.db.knex('upload_intents').where('key', kept.body.key).first()).toBeUndefined();
+    // Its URLs expired two hours ago: past the grace, so completing it now is refused, and the sweeper deletes it.
+    await t.db.knex('upload_intents').where('key', abandoned.body.key).update({ expires_at: new Date(Date.now() - 2 * 3_600_000) });
+    const late = await t.http.post('/api/attachments').set(ann.auth).send({ key: abandoned.body.key });
+    expect(late.status).toBe(409);
+    expect(['ATTACHMENT.UPLOAD_EXPIRED', 'ATTACHMENT.NOT_UPLOADED']).toContain(late.body.code);
+    await waitFor(async () => (await admin.head(abandoned.body.key)) === undefined, 10_000, 'the sweeper to delete the abandoned upload');
+    await waitFor(async () => (await t.db.knex('upload_intents').where('key', abandoned.body.key).first()) === undefined, 10_000, 'the intent to go');
+    expect(await admin.head(kept.body.key)).toBeDefined();
+  });
+
   it('the test server refused every unsigned request it saw', () => {
     expect(s3.unsigned).toBeGreaterThan(0);
   });

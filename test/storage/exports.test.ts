@@ -13,7 +13,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import { ObjectStorage } from '../../infra/storage/object-storage';
+import { silentLogger } from '../../infra/logging/logger';
 import { buildExport } from '../../projectors/exports/export-builder';
+import { exportReactor } from '../../projectors/exports/export-reactor';
 import { startTestS3, type TestS3 } from '../support/s3-server';
 import { signUp, startTestService, type SignedUpUser, type TestService } from '../support/test-service';
 import { waitFor } from '../support/wait-for';
@@ -256,10 +258,10 @@ describe('a large export', () => {
     const store = t.service.platform.store;
     const at = new Date().toISOString();
     const ids = Array.from({ length: 5_000 }, () => randomUUID());
-    // Real events through the store (not rows written behind the projection's back), 25 appends at a time.
-    for (let start = 0; start < ids.length; start += 25) {
+    // Real events through the store (not rows written behind the projection's back), 8 appends at a time.
+    for (let start = 0; start < ids.length; start += 8) {
       await Promise.all(
-        ids.slice(start, start + 25).map((id, index) =>
+        ids.slice(start, start + 8).map((id, index) =>
           store.append(
             `document-${id}`,
             [
@@ -294,5 +296,48 @@ describe('a large export', () => {
     const files = await unzip(zip);
     expect(files.size).toBe(5_000);
     expect([...files.values()].every((text) => text.startsWith('---\nid: "'))).toBe(true);
+  });
+});
+
+describe('an export that cannot be built', () => {
+  let s3: TestS3;
+  let t: TestService;
+
+  beforeAll(async () => {
+    s3 = await startTestS3();
+    // No bucket configured: the service runs no export builder of its own; the test runs one that fails.
+    t = await startTestService('exports-failing');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await s3?.close();
+  });
+
+  it('is retried, then recorded as failed', async () => {
+    const user = await signUp(t.http);
+    const exportId = randomUUID();
+    const at = new Date().toISOString();
+    const requested = await t.service.platform.store.append(
+      `export-${exportId}`,
+      [{ id: randomUUID(), type: 'ExportRequested', data: { exportId, ownerId: user.id, format: 'markdown', scope: { all: true }, requestedAt: at }, metadata: { correlationId: 'c', causationId: 'c', actorId: user.id, occurredAt: at } }],
+      { expectedRevision: 'no_stream' },
+    );
+    const { knex, wakeups, store } = t.service.platform;
+    await waitFor(async () => (await knex('export_jobs').where('export_id', exportId).first()) !== undefined, 10_000, 'the job to be queued');
+    const missingBucket = new ObjectStorage({ endpoint: s3.endpoint, bucket: 'no-such-bucket', region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
+    const reactor = exportReactor({ store, db: knex, storage: missingBucket, wakeups, logger: silentLogger, clock: () => new Date(), expiryHours: 1, pollMs: 50, maxAttempts: 1 });
+    reactor.start();
+    try {
+      await waitFor(async () => (await knex('exports').where('id', exportId).first('status'))?.status === 'failed', 20_000, 'the export to fail');
+    } finally {
+      await reactor.stop();
+    }
+    const status = await t.http.get(`/api/exports/${exportId}`).set(user.auth).set('X-Consistency-Token', requested.position).expect(200);
+    expect(status.body).toMatchObject({ status: 'failed', error: { code: 'EXPORT.BUILD_FAILED' } });
+    expect(status.body.download).toBeUndefined();
+    expect(await knex('export_jobs').where('export_id', exportId).first()).toBeUndefined();
+    const events = (await store.readStream(`export-${exportId}`)).map((event) => event.type);
+    expect(events[0]).toBe('ExportRequested');
+    expect(events[events.length - 1]).toBe('ExportFailed');
   });
 });
