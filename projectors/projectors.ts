@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { EventStore } from '../infra/event-store/event-store';
 import type { Logger } from '../infra/logging/logger';
 import type { Wakeups } from '../infra/wakeups/wakeups';
-import { ProjectionLeadership } from './runtime/leadership';
+import { LeadershipConnection, ProjectionLeadership } from './runtime/leadership';
 import type { Projection } from './runtime/projection';
 import { ProjectionRunner } from './runtime/projection-runner';
 
@@ -53,11 +53,14 @@ export function startProjectors(deps: {
       }),
   );
   const leadership = deps.leadership;
+  // One connection holds every lock of this process (see runtime/leadership.ts).
+  const shared = leadership ? new LeadershipConnection(leadership.connection, leadership.retryMs) : undefined;
   const leaderships = leadership
     ? runners.map(
         (runner) =>
           new ProjectionLeadership({
             connection: leadership.connection,
+            shared,
             schema: leadership.schema,
             runner,
             logger: deps.logger.child({ projection: runner.name }),

@@ -22,6 +22,9 @@ const SECRET_QUERY_PARAMETER = /token|password|passwd|secret|key|code|signature|
 
 export const REDACTED = '[redacted]';
 
+/** Paths whose next segment is a bearer secret (invite and public-link tokens): the segment is hidden. */
+const SECRET_PATH_SEGMENT = /^(\/api\/(?:invites|public)\/)[^/?]+/;
+
 /** Options for `pinoHttp({ logger, ...httpLogOptions() })`. */
 export function httpLogOptions(): Pick<Options, 'genReqId' | 'autoLogging' | 'serializers' | 'customProps'> {
   return {
@@ -32,7 +35,7 @@ export function httpLogOptions(): Pick<Options, 'genReqId' | 'autoLogging' | 'se
       req: (serialized: StdSerializedResults['req']) => ({
         id: serialized.id,
         method: serialized.method,
-        url: redactQuery(serialized.url),
+        url: redactPath(redactQuery(serialized.url)),
         headers: serialized.headers,
         remoteAddress: serialized.remoteAddress,
         remotePort: serialized.remotePort,
@@ -67,6 +70,11 @@ export function redactQuery(url: string): string {
     })
     .join('&');
   return `${url.slice(0, queryStart)}?${query}`;
+}
+
+/** The URL with a secret path segment (`/api/invites/<token>/accept`, `/api/public/<token>`) replaced. */
+export function redactPath(url: string): string {
+  return url.replace(SECRET_PATH_SEGMENT, `$1${REDACTED}`);
 }
 
 function pathOf(url: string): string {

@@ -96,7 +96,9 @@ export class ReminderDispatcher {
         .select<DueRow[]>('reminder_id', 'fire_at');
       if (after) query.andWhereRaw('(fire_at, reminder_id) > (?, ?)', [after.fire_at, after.reminder_id]);
       const rows = await query;
-      const owed = rows.filter((row) => this.recent.get(row.reminder_id)?.fireAt !== row.fire_at.getTime());
+      // Shuffled, so that dispatchers reading the same page mostly take different reminders first
+      // (a reminder another one fired already costs one stream read, not a firing).
+      const owed = shuffle(rows.filter((row) => this.recent.get(row.reminder_id)?.fireAt !== row.fire_at.getTime()));
       examined += owed.length;
       await forEach(owed, this.options.concurrency, async (row) => {
         try {
@@ -173,6 +175,14 @@ export class ReminderDispatcher {
       this.wake = done;
     });
   }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
 }
 
 /** Runs `work` over `items`, at most `concurrency` at a time. */

@@ -11,6 +11,10 @@
  * may still commit the batch in hand while the next leader starts: the checkpoint's compare-and-set
  * makes one of the two transactions roll back. Session-level locks need a real session: behind a
  * transaction-pooling proxy (PgBouncer in transaction mode) point `connection` at the server itself.
+ *
+ * The projections of one process share one such connection (`LeadershipConnection`): a session holds
+ * any number of advisory locks, and one connection per projection would soon exhaust the server's
+ * connection limit. When the shared connection dies, every projection led on it stops and stands by.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -27,6 +31,8 @@ export interface LedRunner {
 export interface ProjectionLeadershipOptions {
   /** Settings of the dedicated connection that holds the lock. */
   readonly connection: pg.ClientConfig;
+  /** A connection shared with the process's other projections; unset: one of this projection's own. */
+  readonly shared?: LeadershipConnection;
   /** The schema the projection writes into: the same projection in another schema is another lock. */
   readonly schema: string;
   readonly runner: LedRunner;
@@ -51,10 +57,13 @@ export class ProjectionLeadership {
   private stopping = false;
   private leading = false;
   private wake: (() => void) | undefined;
+  private abandon: (() => void) | undefined;
+  private readonly connection: LeadershipConnection;
 
   constructor(private readonly options: ProjectionLeadershipOptions) {
     this.key = leadershipKey(options.schema, options.runner.name).toString();
     this.retryMs = options.retryMs ?? 1_000;
+    this.connection = options.shared ?? new LeadershipConnection(options.connection, this.retryMs);
   }
 
   get name(): string {
@@ -77,41 +86,38 @@ export class ProjectionLeadership {
     this.stopping = true;
     this.wake?.();
     // A standby has nothing to finish: don't wait for a connection attempt to time out.
-    if (!this.leading) void this.session?.client.end().catch(() => undefined);
+    if (!this.leading) this.abandon?.();
     await this.loop;
     this.loop = undefined;
   }
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      const session = (this.session = this.openSession());
+      let lease: Lease | undefined;
       try {
-        await session.client.connect();
-        if (await this.standBy(session)) await this.lead(session);
+        lease = await this.acquire();
+        if (lease) {
+          this.session = lease.session;
+          if (await this.standBy(lease.session)) await this.lead(lease.session);
+        }
       } catch (error) {
         if (!this.stopping) this.options.logger.warn({ projection: this.name, err: error }, 'leadership connection lost or refused; standing by again');
       } finally {
         this.session = undefined;
-        await session.client.end().catch(() => undefined);
+        await lease?.release();
       }
       if (!this.stopping) await this.sleep(this.retryMs);
     }
   }
 
-  /**
-   * A new dedicated connection, and what became of it: `lost` is set (and any sleep cut short) when it
-   * fails or ends. A query on a session that died without a word times out instead of hanging.
-   */
-  private openSession(): Session {
-    const client = new pg.Client({ query_timeout: Math.max(5 * this.retryMs, 5_000), ...this.options.connection });
-    const session: Session = { client, lost: undefined };
-    const onLoss = (error: Error) => {
-      session.lost ??= error;
-      this.wake?.();
-    };
-    client.on('error', onLoss);
-    client.on('end', () => onLoss(new Error('leadership connection ended')));
-    return session;
+  /** The connection, or undefined when stopping cut the wait for it short. */
+  private async acquire(): Promise<Lease | undefined> {
+    const abandoned = new Promise<undefined>((resolve) => (this.abandon = () => resolve(undefined)));
+    const leasing = this.connection.lease(() => this.wake?.());
+    const lease = await Promise.race([leasing, abandoned]).finally(() => (this.abandon = undefined));
+    if (lease) return lease;
+    void leasing.then((late) => late.release(), () => undefined);
+    return undefined;
   }
 
   /** Tries for the lock every retryMs; answers whether it was taken (false: stopping). Throws when the connection is lost. */
@@ -170,4 +176,66 @@ export class ProjectionLeadership {
 interface Session {
   readonly client: pg.Client;
   lost: Error | undefined;
+}
+
+interface SharedSession {
+  readonly session: Session;
+  readonly connecting: Promise<void>;
+  users: number;
+  readonly listeners: Set<() => void>;
+}
+
+interface Lease {
+  readonly session: Session;
+  release(): Promise<void>;
+}
+
+/**
+ * One dedicated connection shared by the leaderships of a process, opened when the first needs it and
+ * closed when the last lets go. A lost connection is never reused: the next lease opens a new one.
+ */
+export class LeadershipConnection {
+  private current: SharedSession | undefined;
+
+  constructor(
+    private readonly connection: pg.ClientConfig,
+    private readonly retryMs = 1_000,
+  ) {}
+
+  /** The connection, connected; `onLoss` is called if it fails or ends while leased. */
+  async lease(onLoss: () => void): Promise<Lease> {
+    const entry = !this.current || this.current.session.lost ? (this.current = this.open()) : this.current;
+    entry.users += 1;
+    entry.listeners.add(onLoss);
+    const release = async () => {
+      entry.listeners.delete(onLoss);
+      entry.users -= 1;
+      if (entry.users > 0) return;
+      if (this.current === entry) this.current = undefined;
+      await entry.session.client.end().catch(() => undefined);
+    };
+    try {
+      await entry.connecting;
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    return { session: entry.session, release };
+  }
+
+  /** A query on a session that died without a word times out instead of hanging. */
+  private open(): SharedSession {
+    const client = new pg.Client({ query_timeout: Math.max(5 * this.retryMs, 5_000), ...this.connection });
+    const session: Session = { client, lost: undefined };
+    const listeners = new Set<() => void>();
+    const onLoss = (error: Error) => {
+      session.lost ??= error;
+      for (const listener of [...listeners]) listener();
+    };
+    client.on('error', onLoss);
+    client.on('end', () => onLoss(new Error('leadership connection ended')));
+    const connecting = client.connect().then(() => undefined);
+    connecting.catch(() => undefined);
+    return { session, connecting, users: 0, listeners };
+  }
 }

@@ -9,6 +9,8 @@ import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
 
 export class ProjectionProgress {
   private readonly waiters = new Set<() => void>();
+  /** Counts wake-ups, so that one arriving while a check is in flight is not lost. */
+  private generation = 0;
   private readonly unsubscribers: Array<() => void>;
 
   constructor(
@@ -34,9 +36,11 @@ export class ProjectionProgress {
   async waitFor(position: LogPosition, timeoutMs: number, options: { projections?: readonly string[]; signal?: AbortSignal } = {}): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const checkedAt = this.generation;
       if (await this.reached(position, options.projections)) return true;
       const left = deadline - Date.now();
       if (left <= 0 || options.signal?.aborted) return false;
+      if (this.generation !== checkedAt) continue; // progress arrived while checking: check again at once
       await this.sleep(Math.min(left, this.wakeups.live ? this.pollMs.live : this.pollMs.fallback), options.signal);
     }
   }
@@ -47,6 +51,7 @@ export class ProjectionProgress {
   }
 
   private wakeAll(): void {
+    this.generation += 1;
     for (const wake of [...this.waiters]) wake();
   }
 

@@ -44,9 +44,7 @@ describe('AI limits shared by two API instances', () => {
       expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
     }
-    // Both instances served some and refused some: the count is theirs together, not each one's.
-    const byInstance = [0, 1].map((k) => answers.filter((_, i) => i % 2 === k).map((res) => res.status));
-    expect(byInstance.flat().filter((s) => s === 200)).toHaveLength(4);
+    // Each instance got 5 requests: limits kept per process would have let 4 + 4 through, not 4 in all.
     expect(fake.requests).toHaveLength(4);
     // Another user has a budget of their own.
     const other = await signUp(a.http);

@@ -55,9 +55,12 @@ export class PrivatePostgres {
     return cluster;
   }
 
-  /** A fast restart (what `pg_ctlcluster ... restart` does): every connection dies at once. */
-  async restart(): Promise<void> {
-    await this.pgCtl(['restart', '-m', 'fast']);
+  /**
+   * A restart: `fast` is what `pg_ctlcluster ... restart` does (every connection dies at once);
+   * `immediate` is a crash of the server, so it starts with WAL recovery.
+   */
+  async restart(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
+    await this.pgCtl(['restart', '-m', mode]);
   }
 
   async stop(): Promise<void> {

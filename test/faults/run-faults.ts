@@ -3,7 +3,7 @@
  * proxy that can drop and stall connections) and a private NATS, runs the service's three real
  * processes against them, drives a steady mixed load, and meanwhile, in turn: SIGKILLs and restarts the
  * command API, SIGKILLs and restarts the projectors, restarts PostgreSQL, stops NATS for a while, drops
- * every database connection and stalls them. Then it checks the history against the log, the read
+ * every database connection, stalls them, and crashes PostgreSQL (immediate shutdown). Then it checks the history against the log, the read
  * models against a replay, and every sync client against the server (checker.ts), prints a report,
  * and exits 0 only when no anomaly was found.
  *
@@ -94,10 +94,11 @@ async function main(): Promise<number> {
     const faults: Array<{ name: string; inject: () => Promise<string | void> }> = [
       { name: 'SIGKILL the command API, restart it', inject: async () => (await commandApi.kill(), await commandApi.start()) },
       { name: 'SIGKILL the projectors, restart them', inject: async () => (await projectors.kill(), await projectors.start()) },
-      { name: 'restart PostgreSQL', inject: () => postgres.restart() },
+      { name: 'restart PostgreSQL (fast shutdown)', inject: () => postgres.restart('fast') },
       { name: 'stop NATS for 6 s, start it again', inject: async () => (await nats.pause(), await sleep(6_000), await nats.resume()) },
       { name: 'drop every database connection (proxy)', inject: async () => `${proxy.drop()} connections cut` },
       { name: 'stall every database connection for 4 s (proxy)', inject: () => proxy.stall(4_000) },
+      { name: 'crash PostgreSQL (immediate shutdown, WAL recovery on start)', inject: () => postgres.restart('immediate') },
     ];
     const injected: InjectedFault[] = [];
     // FAULT_ONLY=3,5 injects only those faults (1-based), for chasing one problem.
@@ -257,7 +258,8 @@ function printReport(run: {
   const { injected, operations, workload, parts, anomalies } = run;
   const count = (predicate: (op: Operation) => boolean) => operations.filter(predicate).length;
   const attempts = operations.reduce((sum, op) => sum + op.attempts.length, 0);
-  const serverErrors = operations.reduce((sum, op) => sum + op.attempts.filter((a) => (a.status ?? 0) >= 500).length, 0);
+  const serverErrors = operations.flatMap((op) => op.attempts.filter((a) => (a.status ?? 0) >= 500)).map((a) => `${a.status}${a.code ? ` ${a.code}` : ''}`);
+  const serverErrorKinds = [...new Set(serverErrors)].map((kind) => `${serverErrors.filter((other) => other === kind).length}x ${kind}`).join(', ');
   const noAnswer = operations.reduce((sum, op) => sum + op.attempts.filter((a) => a.error !== undefined).length, 0);
   const byKind = new Map<string, number>();
   for (const op of operations) byKind.set(op.kind, (byKind.get(op.kind) ?? 0) + 1);
@@ -276,7 +278,7 @@ function printReport(run: {
   lines.push(
     `  outcomes: acknowledged ${count((op) => op.outcome === 'acked')}, refused ${count((op) => op.outcome === 'rejected')}, refused after a lost answer ${count((op) => op.outcome === 'ambiguous')}, never answered ${count((op) => op.outcome === 'unknown')}`,
   );
-  lines.push(`  attempts ${attempts} (retries ${attempts - operations.length}; 5xx answers ${serverErrors}; no answer ${noAnswer})`);
+  lines.push(`  attempts ${attempts} (retries ${attempts - operations.length}; 5xx answers ${serverErrors.length}${serverErrorKinds ? ` (${serverErrorKinds})` : ''}; no answer ${noAnswer})`);
   lines.push(`  sync pulls ${workload.pulls} (failed, then resumed from the cursor: ${workload.pullFailures}); read-your-writes reads ${workload.readChecks.length}`);
   lines.push(`log: ${run.logSummary.events} events (${run.logSummary.uncorrelatedEvents} not from a recorded operation)`);
   lines.push(`processes: ${parts.map((part) => `${part.part} started ${part.starts}x, ${errorLines(part)} error log lines`).join('; ')}`);

@@ -9,7 +9,7 @@ import { pinoHttp } from 'pino-http';
 import request from 'supertest';
 import { requestContext } from '../../infra/http/request-context';
 import { createLogger } from '../../infra/logging/logger';
-import { httpLogOptions, redactQuery } from '../../infra/telemetry/http-logging';
+import { httpLogOptions, redactPath, redactQuery } from '../../infra/telemetry/http-logging';
 import { traceRequests } from '../../infra/telemetry/http-tracing';
 import { InMemorySpanExporter, startTracing, type Tracing } from '../../infra/telemetry/tracing';
 import { signUp, startTestService, type TestService } from '../support/test-service';
@@ -147,5 +147,11 @@ describe('the request log options', () => {
     expect(redactQuery('/x?%74oken=abc')).toBe('/x?%74oken=[redacted]');
     expect(redactQuery('/api/workspaces/1/documents?query=merger+plans&limit=5&q=x')).toBe('/api/workspaces/1/documents?query=[redacted]&limit=5&q=[redacted]');
     expect(redactQuery('/no-query')).toBe('/no-query');
+  });
+
+  it('given invite and public-link URLs, then the token in the path is replaced', () => {
+    expect(redactPath('/api/invites/abc.def/accept')).toBe('/api/invites/[redacted]/accept');
+    expect(redactPath('/api/public/s3cr3t?x=1')).toBe('/api/public/[redacted]?x=1');
+    expect(redactPath('/api/circles/abc/invites')).toBe('/api/circles/abc/invites');
   });
 });

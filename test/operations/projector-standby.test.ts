@@ -13,7 +13,7 @@ import { PostgresEventStore } from '../../infra/event-store/postgres/postgres-ev
 import { silentLogger } from '../../infra/logging/logger';
 import { InProcessWakeups } from '../../infra/wakeups/wakeups';
 import { readCheckpoint } from '../../projectors/runtime/checkpoints';
-import { leadershipKey, ProjectionLeadership, type LedRunner } from '../../projectors/runtime/leadership';
+import { LeadershipConnection, leadershipKey, ProjectionLeadership, type LedRunner } from '../../projectors/runtime/leadership';
 import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
 import { event } from '../event-store/conformance';
 import { countingProjection, countingTablesContent, createCountingTables } from '../support/counting-projection';
@@ -182,9 +182,9 @@ describe('a leader whose connection dies', () => {
   });
 
   /** A runner that only records whether it runs. */
-  function recordingRunner(): LedRunner & { running: boolean; starts: number; stops: number } {
+  function recordingRunner(name = 'recorded'): LedRunner & { running: boolean; starts: number; stops: number } {
     return {
-      name: 'recorded',
+      name,
       running: false,
       starts: 0,
       stops: 0,
@@ -229,5 +229,35 @@ describe('a leader whose connection dies', () => {
       await Promise.all([first.stop(), second.stop()]);
     }
     expect([firstRunner.running, secondRunner.running]).toEqual([false, false]);
+  });
+
+  it('given several projections sharing one connection, then one backend holds every lock; when it is terminated, all stop and all lead again on a new one', async () => {
+    const { max: _max, ...settings } = pgPoolConfig({ url: db.url, schema: db.schema });
+    const shared = new LeadershipConnection({ ...settings, application_name: 'conn-test-shared' }, 100);
+    const runners = ['a', 'b', 'c', 'd'].map((name) => recordingRunner(`shared-${name}`));
+    const leaderships = runners.map((runner) => new ProjectionLeadership({ connection: settings, shared, schema: db.schema, runner, logger: silentLogger, retryMs: 100 }));
+    const lockHolders = async () =>
+      (
+        await db.knex.raw<{ rows: Array<{ pid: number; locks: string }> }>(
+          `SELECT l.pid, count(*) AS locks FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND a.application_name = 'conn-test-shared' GROUP BY l.pid`,
+        )
+      ).rows;
+    for (const led of leaderships) led.start();
+    try {
+      await waitFor(() => leaderships.every((led) => led.isLeader), 5_000, 'all to lead');
+      const before = await lockHolders();
+      expect(before.map((row) => Number(row.locks))).toEqual([4]);
+
+      await db.knex.raw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'conn-test-shared'");
+      await waitFor(() => runners.every((runner) => runner.stops >= 1), 5_000, 'every runner to stop');
+      await waitFor(() => leaderships.every((led) => led.isLeader) && runners.every((runner) => runner.running), 5_000, 'all to lead again');
+      const after = await lockHolders();
+      expect(after.map((row) => Number(row.locks))).toEqual([4]);
+      expect(after[0]?.pid).not.toBe(before[0]?.pid);
+    } finally {
+      await Promise.all(leaderships.map((led) => led.stop()));
+    }
+    expect(await lockHolders()).toEqual([]);
   });
 });
