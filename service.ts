@@ -233,7 +233,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     parts.includes('projectors') && objectStorage
       ? [
           objectDeletionReactor({ store, db: knex, storage: objectStorage, wakeups, logger: logger.child({ reactor: 'object-deletion' }), clock }),
-          exportReactor({ store, db: knex, storage: objectStorage, wakeups, logger: logger.child({ reactor: 'exports' }), clock, expiryHours: config.EXPORT_EXPIRY_HOURS }),
+          exportReactor({ store, db: knex, storage: objectStorage, wakeups, logger: logger.child({ reactor: 'exports' }), clock, expiryHours: config.EXPORT_EXPIRY_HOURS, progress }),
         ]
       : [];
   for (const reactor of storageReactors) reactor.start();

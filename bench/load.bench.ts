@@ -63,6 +63,17 @@ function rssKiB(pid: number): number {
   return match ? Number(match[1]) : Number.NaN;
 }
 
+/** Slope of a least-squares line through the samples, in MiB per minute. */
+function trendMiBPerMinute(samples: ReadonlyArray<{ second: number; kib: number }>): number {
+  const n = samples.length;
+  if (n < 2) return Number.NaN;
+  const meanX = samples.reduce((sum, sample) => sum + sample.second, 0) / n;
+  const meanY = samples.reduce((sum, sample) => sum + sample.kib, 0) / n;
+  const covariance = samples.reduce((sum, sample) => sum + (sample.second - meanX) * (sample.kib - meanY), 0);
+  const variance = samples.reduce((sum, sample) => sum + (sample.second - meanX) ** 2, 0);
+  return ((covariance / variance) * 60) / 1024;
+}
+
 async function json(url: string, init: RequestInit & { expect: number }): Promise<{ body: any; headers: Headers }> {
   const res = await fetch(url, { ...init, headers: { 'Content-Type': 'application/json', ...(init.headers as Record<string, string>) } });
   if (res.status !== init.expect) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
@@ -205,6 +216,8 @@ async function main(): Promise<number> {
         rows: results.map((r) => [r.name, String(r.target), r.achieved.toFixed(1), formatMs(r.p50), formatMs(r.p99), formatMs(r.max), String(r.non2xx), String(r.errors + r.timeouts)]),
         notes: [
           `resident memory (VmRSS) of the service: ${mib(at20)} MiB at ${from.toFixed(0)} s, ${mib(atEnd)} MiB at ${SECONDS} s: growth ${mib(atEnd - at20)} MiB (${(((atEnd - at20) / at20) * 100).toFixed(1)} %); min ${mib(Math.min(...samples.map((s) => s.kib)))}, max ${mib(Math.max(...samples.map((s) => s.kib)))} MiB`,
+          `trend of VmRSS from ${from.toFixed(0)} s on (least squares, a sawtooth of garbage collection is not growth): ${trendMiBPerMinute(samples.filter((sample) => sample.second >= from)).toFixed(1)} MiB/min`,
+          `VmRSS every 10 s (MiB): ${samples.filter((sample, i) => i % 10 === 9).map((sample) => mib(sample.kib)).join(', ')}`,
           `failed requests (non-2xx, errors, timeouts): ${failed}`,
         ],
       }),

@@ -9,16 +9,19 @@ import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { exportDecider, exportStreamId, type ExportScope } from '../../domain/exports/export';
+import { noteDecider, noteStreamId } from '../../domain/notes/note';
 import type { EventStore } from '../../infra/event-store/event-store';
 import { Problem } from '../../infra/http/problem';
 import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
 import { requireStorage, type StoragePolicy } from '../../infra/storage/storage-config';
-import { handleCommand } from '../command-handling';
+import { handleCommand, loadAggregate } from '../command-handling';
 import { actorOf, commandContext, respond } from '../respond';
 import { isWorkspaceMember } from '../workspaces/membership';
 
 export const MAX_EXPORT_NOTE_IDS = 10_000;
+/** Note ids the read model does not show that are looked up in the log before the request is refused. */
+const MAX_UNPROJECTED_LOOKUPS = 50;
 
 export const requestExportBody = z.strictObject({
   format: z.enum(['markdown', 'pdf']),
@@ -41,8 +44,14 @@ export function exportsRoutes(deps: { store: EventStore; db: Knex; clock: () => 
     }
     if ('noteIds' in scope) {
       const noteIds = [...new Set(scope.noteIds.map((id) => id.toLowerCase()))].sort();
-      const owned = await db('notes').whereIn('id', noteIds).andWhere({ owner_id: actorId, deleted: false }).count<{ count: string }[]>({ count: '*' });
-      if (Number(owned[0]?.count ?? 0) !== noteIds.length) throw new Problem('not_found', 'NOTE.NOT_FOUND', 'one or more of the notes do not exist');
+      const projected = new Set<string>(await db('notes').whereIn('id', noteIds).andWhere({ owner_id: actorId, deleted: false }).pluck('id'));
+      // Notes the read model does not show (yet: one written a moment ago) are looked up in their streams.
+      const unseen = noteIds.filter((id) => !projected.has(id));
+      if (unseen.length > MAX_UNPROJECTED_LOOKUPS) throw new Problem('not_found', 'NOTE.NOT_FOUND', 'one or more of the notes do not exist');
+      for (const id of unseen) {
+        const { state } = await loadAggregate(store, noteStreamId(id), noteDecider);
+        if (state.status !== 'active' || state.ownerId !== actorId) throw new Problem('not_found', 'NOTE.NOT_FOUND', 'one or more of the notes do not exist');
+      }
       return { noteIds };
     }
     return { all: true };

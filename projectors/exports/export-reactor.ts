@@ -3,6 +3,7 @@
  *  - expires finished exports past their time: deletes the object, then records `ExportExpired`
  *    (in that order: a crash in between deletes again, never leaks the object);
  *  - takes one export job under a lease (of several projector processes, one builds each export),
+ *    waits for the read models it reads to reach the request (so a note written just before is in),
  *    builds it into object storage (export-builder.ts), recording progress about once a second and
  *    renewing the lease as it goes, and records `ExportCompleted`. A build that fails is retried with
  *    a growing pause; after `maxAttempts` the export is recorded as failed.
@@ -15,6 +16,7 @@ import type { EventStore } from '../../infra/event-store/event-store';
 import type { Logger } from '../../infra/logging/logger';
 import type { ObjectStorage } from '../../infra/storage/object-storage';
 import type { Wakeups } from '../../infra/wakeups/wakeups';
+import type { ProjectionProgress } from '../runtime/projection-progress';
 import { claimJobs, dropFinishedLeases, EXPORT_JOBS, renewLease } from '../attachments/job-leases';
 import { ReactorLoop } from '../attachments/reactor-loop';
 import { buildExport } from './export-builder';
@@ -34,7 +36,12 @@ export interface ExportReactorDeps {
   /** Least time between two progress events of one export. */
   readonly progressEveryMs?: number;
   readonly pdfVolumeItems?: number;
+  /** Given, a build first waits (up to 30 s) for the read models it reads to reach the request. */
+  readonly progress?: ProjectionProgress;
 }
+
+/** The read models an export reads: it must see everything written before it was requested. */
+const SOURCE_PROJECTIONS = ['notes', 'documents', 'workspaces'];
 
 interface JobRow {
   export_id: string;
@@ -83,6 +90,8 @@ export function exportReactor(deps: ExportReactorDeps): ReactorLoop {
       await feed(exportId, { type: 'FailExport', code: 'WORKSPACE.NOT_FOUND', reason: 'the workspace is gone or you are no longer a member', at: deps.clock().toISOString() });
       return;
     }
+    const [requested] = await deps.store.readStream(exportStreamId(exportId), { maxCount: 1 });
+    if (requested && deps.progress) await deps.progress.waitFor(requested.position, 30_000, { projections: SOURCE_PROJECTIONS });
     let lastReport = 0;
     try {
       const built = await buildExport(

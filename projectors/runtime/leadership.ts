@@ -124,10 +124,10 @@ export class ProjectionLeadership {
   private async standBy(session: Session): Promise<boolean> {
     for (;;) {
       if (session.lost) throw session.lost;
-      const { rows } = await session.client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [this.key]);
+      const { rows } = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [this.key]);
       if (rows[0]?.locked) {
         if (!this.stopping) return true;
-        await session.client.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
+        await session.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
         return false;
       }
       if (this.stopping) return false;
@@ -149,14 +149,14 @@ export class ProjectionLeadership {
         if (this.stopping) break;
         if (session.lost) throw session.lost;
         // A session that died quietly (no reset, no FIN) shows up here rather than as an event.
-        await session.client.query('SELECT 1');
+        await session.query('SELECT 1', []);
       }
     } finally {
       await this.options.runner.stop();
       this.leading = false;
       this.options.onChange?.(false);
     }
-    await session.client.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]).catch(() => undefined);
+    await session.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]).catch(() => undefined);
   }
 
   /** Waits `ms`, or less when stopping or when the connection is lost. */
@@ -176,6 +176,8 @@ export class ProjectionLeadership {
 interface Session {
   readonly client: pg.Client;
   lost: Error | undefined;
+  /** One query at a time: the projections sharing the connection take turns. */
+  query<Row extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>>;
 }
 
 interface SharedSession {
@@ -226,7 +228,16 @@ export class LeadershipConnection {
   /** A query on a session that died without a word times out instead of hanging. */
   private open(): SharedSession {
     const client = new pg.Client({ query_timeout: Math.max(5 * this.retryMs, 5_000), ...this.connection });
-    const session: Session = { client, lost: undefined };
+    let turn: Promise<unknown> = Promise.resolve();
+    const session: Session = {
+      client,
+      lost: undefined,
+      query<Row extends pg.QueryResultRow>(text: string, values: unknown[]) {
+        const result = turn.then(() => client.query<Row>(text, values));
+        turn = result.catch(() => undefined);
+        return result;
+      },
+    };
     const listeners = new Set<() => void>();
     const onLoss = (error: Error) => {
       session.lost ??= error;

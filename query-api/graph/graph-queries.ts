@@ -123,6 +123,21 @@ interface Pair {
 
 const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
 
+/**
+ * One answer's reads, in one read-only snapshot (its queries agree with each other) with JIT off: the
+ * planner cannot know how many rows a verse-range join meets, guesses millions, and would otherwise
+ * spend hundreds of milliseconds compiling a query that runs in a few.
+ */
+function snapshot<T>(db: Knex, read: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return db.transaction(
+    async (trx) => {
+      await trx.raw('SET LOCAL jit = off');
+      return read(trx);
+    },
+    { isolationLevel: 'repeatable read', readOnly: true },
+  );
+}
+
 async function scores(db: Knex, owner: string, sources: readonly string[], limit: number): Promise<Pair[]> {
   if (sources.length === 0) return [];
   const { rows } = await db.raw<{ rows: ScoreRow[] }>(SCORES_FOR_EXPLAIN, { owner, sources: uuidArray(sources), limit });
@@ -192,24 +207,20 @@ export function graphQueries(deps: { db: Knex }): RouteSpec[] {
 
   async function related(req: Request, res: Response) {
     const owner = visibleOwner(req.auth!.userId);
-    const T0 = performance.now();
     const noteId = req.params.id;
-    const note =
-      typeof noteId === 'string' && UUID.test(noteId)
-        ? ((await db('graph_notes').where({ note_id: noteId.toLowerCase(), owner_id: owner }).first('note_id', 'deleted')) as Pick<GraphNoteRow, 'note_id' | 'deleted'> | undefined)
-        : undefined;
-    if (!note) throw new Problem('not_found', 'NOTE.NOT_FOUND', 'no such note');
+    if (typeof noteId !== 'string' || !UUID.test(noteId)) throw new Problem('not_found', 'NOTE.NOT_FOUND', 'no such note');
     const { limit } = parseRequest(relatedQuery, req.query, 'query');
-    const T1 = performance.now();
-    const pairs = note.deleted ? [] : await scores(db, owner, [note.note_id], limit);
-    const T2 = performance.now();
-    const targets = pairs.map((p) => p.target);
-    const [why, titles] = await Promise.all([
-      reasons(db, owner, [note.note_id], targets),
-      targets.length ? (db('graph_notes').whereIn('note_id', targets).select('note_id', 'title', 'scripture') as Promise<GraphNoteRow[]>) : Promise.resolve([] as GraphNoteRow[]),
-    ]);
-    const T3 = performance.now();
-    process.stderr.write(`TIMING ${(T1-T0).toFixed(1)} ${(T2-T1).toFixed(1)} ${(T3-T2).toFixed(1)}\n`);
+    const found = await snapshot(db, async (trx) => {
+      const note = (await trx('graph_notes').where({ note_id: noteId.toLowerCase(), owner_id: owner }).first('note_id', 'deleted')) as Pick<GraphNoteRow, 'note_id' | 'deleted'> | undefined;
+      if (!note) return undefined;
+      const pairs = note.deleted ? [] : await scores(trx, owner, [note.note_id], limit);
+      const targets = pairs.map((p) => p.target);
+      const why = await reasons(trx, owner, [note.note_id], targets);
+      const titles = targets.length ? ((await trx('graph_notes').whereIn('note_id', targets).select('note_id', 'title', 'scripture')) as GraphNoteRow[]) : [];
+      return { note, pairs, why, titles };
+    });
+    if (!found) throw new Problem('not_found', 'NOTE.NOT_FOUND', 'no such note');
+    const { note, pairs, why, titles } = found;
     const byId = new Map(titles.map((row) => [row.note_id, row]));
     res.json({
       noteId: note.note_id,
@@ -235,39 +246,43 @@ export function graphQueries(deps: { db: Knex }): RouteSpec[] {
     const passage = params.passage === undefined ? undefined : passageQuery(params.passage);
     if (params.passage !== undefined && passage === undefined) throw new Problem('invalid', 'GRAPH.INVALID_PASSAGE', 'passage must be one scripture reference');
 
-    // The notes the graph is drawn around: citing the passage (most verses of it first) and/or tagged.
-    const seedQuery = db('graph_notes as n').where({ 'n.owner_id': owner, 'n.deleted': false }).limit(params.limit);
     // Tags are stored normalized (trimmed, lower-cased: see command-api/notes/note-schemas.ts).
     const tag = params.tag === undefined ? undefined : normalizeLabel(params.tag);
-    if (tag !== undefined) seedQuery.whereRaw('n.tags @> ARRAY[?]::text[]', [tag]);
-    if (passage) {
-      seedQuery
-        .join(
-          db.raw(
-            `(SELECT note_id, SUM(LEAST(last, ?) - GREATEST(first, ?) + 1) AS cited FROM graph_segments
-               WHERE owner_id = ? AND chapter = ANY(?::int[]) AND first <= ? AND last >= ? AND NOT deleted GROUP BY note_id) AS m`,
-            [passage.last, passage.first, owner, `{${passage.chapters.join(',')}}`, passage.last, passage.first],
-          ),
-          'm.note_id',
-          'n.note_id',
-        )
-        .orderBy([{ column: 'm.cited', order: 'desc' }, { column: 'n.note_id' }]);
-    } else {
-      seedQuery.orderBy('n.note_id');
-    }
-    const seeds = (await seedQuery.select('n.note_id', 'n.title', 'n.tags', 'n.scripture')) as GraphNoteRow[];
-    const seedIds = seeds.map((seed) => seed.note_id);
-    const pairs = await scores(db, owner, seedIds, MAX_GRAPH_EDGES);
+    const { seeds, pairs, neighbourIds, neighbours } = await snapshot(db, async (trx) => {
+      // The notes the graph is drawn around: citing the passage (most verses of it first) and/or tagged.
+      const seedQuery = trx('graph_notes as n').where({ 'n.owner_id': owner, 'n.deleted': false }).limit(params.limit);
+      if (tag !== undefined) seedQuery.whereRaw('n.tags @> ARRAY[?]::text[]', [tag]);
+      if (passage) {
+        seedQuery
+          .join(
+            trx.raw(
+              `(SELECT note_id, SUM(LEAST(last, ?) - GREATEST(first, ?) + 1) AS cited FROM graph_segments
+                 WHERE owner_id = ? AND chapter = ANY(?::int[]) AND first <= ? AND last >= ? AND NOT deleted GROUP BY note_id) AS m`,
+              [passage.last, passage.first, owner, `{${passage.chapters.join(',')}}`, passage.last, passage.first],
+            ),
+            'm.note_id',
+            'n.note_id',
+          )
+          .orderBy([{ column: 'm.cited', order: 'desc' }, { column: 'n.note_id' }]);
+      } else {
+        seedQuery.orderBy('n.note_id');
+      }
+      const seeds = (await seedQuery.select('n.note_id', 'n.title', 'n.tags', 'n.scripture')) as GraphNoteRow[];
+      const seedIds = seeds.map((seed) => seed.note_id);
+      const pairs = await scores(trx, owner, seedIds, MAX_GRAPH_EDGES);
 
-    // Neighbours fill the places the seeds leave, most strongly connected to the seeds first.
-    const isSeed = new Set(seedIds);
-    const pull = new Map<string, number>();
-    for (const p of pairs) if (!isSeed.has(p.target)) pull.set(p.target, (pull.get(p.target) ?? 0) + p.score);
-    const neighbourIds = [...pull.entries()]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .slice(0, params.limit - seeds.length)
-      .map(([id]) => id);
-    const neighbours = neighbourIds.length ? ((await db('graph_notes').whereIn('note_id', neighbourIds).select('note_id', 'title', 'tags', 'scripture')) as GraphNoteRow[]) : [];
+      // Neighbours fill the places the seeds leave, most strongly connected to the seeds first.
+      const isSeed = new Set(seedIds);
+      const pull = new Map<string, number>();
+      for (const p of pairs) if (!isSeed.has(p.target)) pull.set(p.target, (pull.get(p.target) ?? 0) + p.score);
+      const neighbourIds = [...pull.entries()]
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, params.limit - seeds.length)
+        .map(([id]) => id);
+      const neighbours = neighbourIds.length ? ((await trx('graph_notes').whereIn('note_id', neighbourIds).select('note_id', 'title', 'tags', 'scripture')) as GraphNoteRow[]) : [];
+      return { seeds, pairs, neighbourIds, neighbours };
+    });
+    const seedIds = seeds.map((seed) => seed.note_id);
     const inGraph = new Set([...seedIds, ...neighbourIds]);
 
     const edges = new Map<string, Pair>();

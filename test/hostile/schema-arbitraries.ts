@@ -132,7 +132,7 @@ function nestedText(depth: number): string {
 export function wireBody(schema: JsonSchema | undefined): fc.Arbitrary<WireBody> {
   const valid = (schema ? validValue(schema) : ANY_JSON).map((value) => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value }));
   return fc.oneof(
-    { weight: 4, arbitrary: valid.map((value) => asJson(json(value), 'valid')) },
+    { weight: 10, arbitrary: valid.map((value) => asJson(json(value), 'valid')) },
     {
       weight: 2,
       arbitrary: fc.tuple(valid, fc.nat(), fc.constantFrom(...WRONG_TYPED)).map(([value, index, wrong]) => {
@@ -200,7 +200,7 @@ export function wireQuery(schema: JsonSchema | undefined): fc.Arbitrary<{ mutati
   const encode = (pairs: Array<[string, string]>) => pairs.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`).join('&');
   const someKey = fc.constantFrom(...(keys.length > 0 ? keys : ['limit']));
   return fc.oneof(
-    { weight: 4, arbitrary: valid.map((pairs) => ({ mutation: 'valid', query: encode(pairs) })) },
+    { weight: schema ? 10 : 28, arbitrary: valid.map((pairs) => ({ mutation: 'valid', query: encode(pairs) })) },
     {
       weight: 2,
       arbitrary: fc.tuple(valid, someKey, fc.constantFrom('abc', '-1', '1e309', '0x10', '', ' ', 'true', 'null', '[]', '9'.repeat(40), '1.5', 'NaN', '%00')).map(([pairs, key, wrong]) => ({

@@ -205,6 +205,14 @@ describe('exports', () => {
     expect(built.size).toBe((await storage.head(built.key))!.size);
   });
 
+  it('a note written a moment ago can be exported at once (its stream answers while the read model catches up)', async () => {
+    const note = await t.http.post('/api/notes').set(ann.auth).send({ title: 'Fresh', content: 'Just now: Genesis 1:1', dateTime: '2026-11-21T07:00:00.000Z' }).expect(201);
+    const requested = await requestExport(ann, { format: 'markdown', scope: { noteIds: [note.body.id] } });
+    expect(requested.status).toBe(202);
+    const files = await unzip(await download((await readyExport(ann, requested)).download.url));
+    expect([...files.values()][0]).toContain('title: "Fresh"');
+  });
+
   it('to anyone but its owner an export, and what it would read, does not exist', async () => {
     const requested = await requestExport(ann, { format: 'markdown', scope: { noteIds } });
     await t.http.get(`/api/exports/${requested.body.id}`).set(eve.auth).set('X-Consistency-Token', requested.headers['x-consistency-token']!).expect(404);
