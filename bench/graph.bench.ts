@@ -2,8 +2,8 @@
  * Cross-reference graph benchmarks over HTTP against the in-process service: one user's notes (each
  * citing one to three passages: single verses mostly, some short ranges, some whole chapters, spread
  * over the canon at random with a fixed seed) are appended to the log as NoteCreated events, as the
- * command side would, and projected by the service's own projectors; the graph tables are analyzed
- * (as autovacuum would do shortly after such a load). Then, one request at a time:
+ * command side would, and projected by the service's own projectors; the graph tables are vacuumed
+ * and analyzed (as autovacuum would do shortly after such a load). Then, one request at a time:
  * related notes of random notes (`GET /api/notes/:id/related?limit=20`) and the graph around random
  * chapters (`GET /api/graph?passage=<chapter>&limit=50`).
  */
@@ -78,9 +78,9 @@ export async function measureGraph(db: BenchSchema, scale: number, progress: (li
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       const projectMs = performance.now() - started;
-      // Fresh statistics, as autovacuum would gather within a minute of a bulk load: without them the
-      // planner takes the new tables for empty and joins them by scanning.
-      await running.service.platform.knex.raw('ANALYZE graph_notes, graph_segments, graph_links');
+      // What autovacuum does within a minute or so of a bulk load: fresh statistics (without them the
+      // planner takes the new tables for empty and joins them by scanning) and the visibility map.
+      await running.service.platform.knex.raw('VACUUM ANALYZE graph_notes, graph_segments, graph_links');
 
       const rounds = Math.max(100, Math.round(1_000 * Math.min(scale, 1)));
       progress(`... ${rounds} related-notes queries, one at a time`);

@@ -96,6 +96,8 @@ async function main(): Promise<number> {
     NATS_URL: '',
     RATE_LIMIT_SIGNUPS_PER_IP_PER_HOUR: '1000000',
     ACCESS_TOKEN_TTL_SECONDS: '3600',
+    // e.g. --max-old-space-size=96: a leak then ends in an out-of-memory crash instead of a slow climb.
+    ...(process.env.LOAD_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.LOAD_SERVICE_NODE_OPTIONS } : {}),
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let childErrors = '';
@@ -170,7 +172,8 @@ async function main(): Promise<number> {
     const samples: Array<{ second: number; kib: number }> = [];
     const started = Date.now();
     const sampler = setInterval(() => samples.push({ second: (Date.now() - started) / 1000, kib: rssKiB(child.pid!) }), 1_000);
-    const results = await Promise.all(
+    const serviceDied = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`the service exited during the run (code ${code}, signal ${signal}):\n${childErrors}`))));
+    const results = await Promise.race([serviceDied, Promise.all(
       loads.map(
         (load) =>
           new Promise<RouteResult>((resolveResult, reject) => {
@@ -195,7 +198,7 @@ async function main(): Promise<number> {
             );
           }),
       ),
-    );
+    )]);
     clearInterval(sampler);
 
     // ---- the report ----

@@ -28,6 +28,7 @@ import {
 } from './event-store.bench';
 import { accountSizes, measureAccounts, type AccountsResult } from './accounts.bench';
 import { measureSync, type SyncFigures } from './sync.bench';
+import { runGraphBench } from './graph.bench';
 import { measureReminders, remindersTable } from './reminders.bench';
 import { measureStorage, storageTable } from './storage.bench';
 import { measureNotes, notesTable } from './notes.bench';
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     const sync = await measureSync(db, settings.BENCH_SCALE, progress);
     print(syncTable(sync));
     print(summary(store, service, sync));
+    print(await runGraphBench(db, settings.BENCH_SCALE, progress));
     print(notesTable(await measureNotes(db, settings.BENCH_SCALE, progress)));
     print(circlesTable(await measureCircles(db, settings.BENCH_SCALE, progress)));
     print(storageTable(await measureStorage(db, settings.BENCH_SCALE, progress)));

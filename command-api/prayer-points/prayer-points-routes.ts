@@ -40,10 +40,16 @@ const NOT_FOUND = 'PRAYER_POINT.NOT_FOUND';
 export const MAX_LINKED_NOTES = 50;
 export const MAX_LINKED_PASSAGES = 50;
 
-const title = z.string().refine((value) => [...value].length >= 1 && [...value].length <= 500, { message: 'title must be 1 to 500 characters' });
+/** NUL and unpaired surrogates: text PostgreSQL cannot store (nor JSON carry faithfully). */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const storable = (value: string) => !UNSTORABLE.test(value);
+const title = z
+  .string()
+  .refine((value) => [...value].length >= 1 && [...value].length <= 500, { message: 'title must be 1 to 500 characters' })
+  .refine(storable, { message: 'no NUL characters or unpaired surrogates' });
 const fields = {
   title,
-  details: z.string().max(20_000).default(''),
+  details: z.string().max(20_000).refine(storable, { message: 'no NUL characters or unpaired surrogates' }).default(''),
   noteIds: z.array(z.uuid()).max(MAX_LINKED_NOTES).default([]),
   passages: z.array(z.string().max(120)).max(MAX_LINKED_PASSAGES).default([]),
 };
@@ -51,7 +57,7 @@ export const createPrayerPointBody = z.strictObject({ id: z.uuid().optional(), .
 export const updatePrayerPointBody = z.strictObject(fields);
 export const answerPrayerPointBody = z.strictObject({
   answeredAt: z.iso.datetime({ offset: true }).optional(),
-  testimony: z.string().max(20_000).nullable().optional(),
+  testimony: z.string().max(20_000).refine(storable, { message: 'no NUL characters or unpaired surrogates' }).nullable().optional(),
 });
 
 /** The JSON of a prayer point: what GET answers and what the sync feed carries. */

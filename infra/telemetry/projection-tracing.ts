@@ -3,7 +3,9 @@
  * the transaction that applies the events and moves the checkpoint). Each event that carries a
  * traceparent is applied in a `projection apply <projection>` span that is a CHILD of that context, so
  * the trace of the request that wrote the event ends with its projection; the span links back to its
- * batch. Events without a trace context (older events, a rebuild) get no span of their own.
+ * batch. Events without a trace context (older events, a rebuild) get no span of their own. The apply
+ * span covers building the event's statements; the runner sends them with the rest of the batch, in
+ * the batch span (projectors/runtime/batch-sql.ts).
  */
 import { context, trace, type Link } from '@opentelemetry/api';
 import type { RecordedEvent } from '../event-store/event-store';

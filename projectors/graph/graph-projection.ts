@@ -21,9 +21,11 @@ import { linksOf, segmentsOf } from './graph-keys';
 const intArray = (values: readonly number[]) => `{${values.join(',')}}`;
 
 /** Replaces the note's segments and links with those of `scripture`, if graph_notes is at `revision`. */
-function rewriteDerivedRows(sql: Knex.Transaction, noteId: string, revision: string, scripture: readonly string[]): SqlStatement[] {
-  const segments = segmentsOf(scripture);
-  const links = linksOf(scripture);
+function rewriteDerivedRows(sql: Knex.Transaction, noteId: string, revision: string, scripture: readonly string[] | undefined): SqlStatement[] {
+  // Every note event that sets passages carries them; an event without (none is known) cites nothing
+  // rather than stopping the projection.
+  const segments = segmentsOf(scripture ?? []);
+  const links = linksOf(scripture ?? []);
   const current = `EXISTS (SELECT 1 FROM graph_notes g WHERE g.note_id = ? AND g.revision = ?)`;
   return [
     sql.raw(`DELETE FROM graph_segments WHERE note_id = ? AND revision < ? AND ${current}`, [noteId, revision, noteId, revision]),
@@ -71,20 +73,20 @@ export const graphProjection: Projection = {
       case 'NoteCreated': {
         const { noteId, ownerId, title, tags, scripture } = event.data;
         return [
-          sql('graph_notes').insert({ note_id: noteId, owner_id: ownerId, title: title ?? '', tags: [...tags], scripture: [...scripture], deleted: false, revision }).onConflict('note_id').ignore(),
+          sql('graph_notes').insert({ note_id: noteId, owner_id: ownerId, title: title ?? '', tags: [...(tags ?? [])], scripture: [...(scripture ?? [])], deleted: false, revision }).onConflict('note_id').ignore(),
           ...rewriteDerivedRows(sql, noteId, revision, scripture),
         ];
       }
       case 'NoteEdited': {
         const { noteId, title, tags, scripture } = event.data;
         return [
-          sql('graph_notes').where('note_id', noteId).andWhere('revision', '<', revision).update({ title: title ?? '', tags: [...tags], scripture: [...scripture], revision }),
+          sql('graph_notes').where('note_id', noteId).andWhere('revision', '<', revision).update({ title: title ?? '', tags: [...(tags ?? [])], scripture: [...(scripture ?? [])], revision }),
           ...rewriteDerivedRows(sql, noteId, revision, scripture),
         ];
       }
       case 'NoteScriptureReviewed': {
         const { noteId, scripture } = event.data;
-        return [sql('graph_notes').where('note_id', noteId).andWhere('revision', '<', revision).update({ scripture: [...scripture], revision }), ...rewriteDerivedRows(sql, noteId, revision, scripture)];
+        return [sql('graph_notes').where('note_id', noteId).andWhere('revision', '<', revision).update({ scripture: [...(scripture ?? [])], revision }), ...rewriteDerivedRows(sql, noteId, revision, scripture)];
       }
       case 'NoteDeleted':
         return flag(sql, event.data.noteId, revision, true);

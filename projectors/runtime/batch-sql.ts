@@ -6,11 +6,13 @@
  * untyped parameter is, so the statements mean what they meant when run one by one. The batch then
  * runs on one connection as:
  *
- *   1. `BEGIN; <checkpoint compare-and-set>` — the runner looks at the compare-and-set's row count and
- *      rolls back (CheckpointMoved) unless it moved exactly one row;
- *   2. `<every statement>; COMMIT` — in the simple query protocol the server stops at the first error,
- *      so COMMIT only runs if every statement succeeded; otherwise the runner rolls back. (A batch of
- *      large documents goes in several texts of at most MAX_ROUND_TRIP_CHARS, in the same transaction.)
+ *   1. `BEGIN; <every statement>; <checkpoint compare-and-set>` in one text (simple query protocol:
+ *      the server runs them in order and stops at the first error, which aborts the transaction);
+ *   2. `COMMIT` if the compare-and-set moved exactly one row, else `ROLLBACK` (CheckpointMoved); after
+ *      an error, `ROLLBACK`.
+ *
+ * A batch of large documents goes in several texts of at most MAX_ROUND_TRIP_CHARS, in the same
+ * transaction.
  *
  * Rows and checkpoint still commit together or not at all. A statement that cannot be written this way
  * (a Buffer binding, a builder that compiles to several queries) makes `compileBatch` answer
@@ -123,32 +125,28 @@ export function roundTrips(statements: readonly string[], maxChars = MAX_ROUND_T
 const SEPARATOR = '\n;\n';
 
 /**
- * Runs `BEGIN; checkpoint`, then `statements; COMMIT` (more than one text if they are long), on one
- * connection of `db`'s pool. Answers false (after rolling back) when the checkpoint was not where the
- * runner expected it; throws (after rolling back) when a statement fails. The connection goes back to
- * the pool either way.
+ * Runs `BEGIN; statements; checkpoint` (more than one text if they are long), then `COMMIT`, on one
+ * connection of `db`'s pool. The checkpoint comes last, as it always has: a rebuild's swap locks the
+ * live tables and then the checkpoint row, so a runner must take them in the same order or the two
+ * deadlock. Answers false (after rolling back) when the checkpoint was not where the runner expected
+ * it; throws (after rolling back) when a statement fails. The connection goes back to the pool either way.
  */
 export async function runBatchTransaction(db: Knex, checkpointSql: string, statements: readonly string[], maxRoundTripChars = MAX_ROUND_TRIP_CHARS): Promise<boolean> {
   const connection = (await db.client.acquireConnection()) as RawConnection;
-  let open = false;
   try {
-    const opened = await connection.query(`BEGIN; ${checkpointSql}`);
-    open = true;
-    const moved = Array.isArray(opened) ? opened[opened.length - 1] : opened;
+    const texts = roundTrips([...statements, checkpointSql], maxRoundTripChars);
+    let last: pg.QueryResult | pg.QueryResult[] | undefined;
+    // The server stops a text at its first failing statement; the transaction is then aborted.
+    for (const [index, text] of texts.entries()) last = await connection.query(index === 0 ? `BEGIN${SEPARATOR}${text}` : text);
+    const moved = Array.isArray(last) ? last[last.length - 1] : last;
     if (moved?.rowCount !== 1) {
       await connection.query('ROLLBACK');
-      open = false;
       return false;
     }
-    const texts = roundTrips(statements, maxRoundTripChars);
-    // COMMIT ends the last text: the server stops at the first failing statement, so it only runs
-    // if every statement before it did.
-    for (const [index, text] of texts.entries()) await connection.query(index === texts.length - 1 ? `${text}${SEPARATOR}COMMIT` : text);
-    if (texts.length === 0) await connection.query('COMMIT');
-    open = false;
+    await connection.query('COMMIT');
     return true;
   } catch (error) {
-    if (open) await connection.query('ROLLBACK').catch(() => undefined);
+    await connection.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
     await db.client.releaseConnection(connection);

@@ -4,6 +4,12 @@
  * wake-up. Any failure rolls the batch back whole; the runner then waits, reopens the subscription
  * from the stored checkpoint and tries again, so an event's effects land exactly once. Each batch is
  * traced, and each event is applied in a span of the trace that wrote it (infra/telemetry).
+ *
+ * A batch costs two round trips whatever its size (batch-sql.ts): `BEGIN` with the checkpoint's
+ * compare-and-set, then every statement the projection built followed by `COMMIT`. A batch with
+ * nothing for this projection moves the checkpoint in one statement. The runners of one process read
+ * the log through one store, whose subscriptions share the pages they read (shared-pages.ts), so each
+ * event is read and parsed once per process, not once per projection.
  */
 import type { Knex } from 'knex';
 import type { EventStore, LogSubscription, RecordedEvent } from '../../infra/event-store/event-store';

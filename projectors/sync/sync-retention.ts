@@ -1,6 +1,7 @@
 /**
- * Tombstone retention for the sync feed: deleted documents, removed memberships and deleted workspaces
- * are kept for a while so offline clients learn of them, then purged. The purge remembers the highest
+ * Tombstone retention for the sync feed: deleted documents, notes, prayer points, workspaces and circles,
+ * removed memberships and withdrawn shares are kept for a while so offline clients learn of them, then
+ * purged. The purge remembers the highest
  * position it removed (`sync_horizon`): a cursor from before it may have missed a delete, so the pull
  * route answers it with 410 and the client starts over.
  */
@@ -14,6 +15,10 @@ export async function purgeSyncTombstones(knex: Knex, now: Date, retentionDays: 
       ...(await trx('sync_members').where('removed', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
       ...(await trx('sync_workspaces').where('deleted', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
       ...(await trx('sync_notes').where('deleted', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
+      ...(await trx('sync_prayer_points').where('deleted', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
+      ...(await trx('sync_circle_shares').where('unshared', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
+      ...(await trx('sync_circle_members').where('removed', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
+      ...(await trx('sync_circles').where('deleted', true).andWhere('changed_at', '<', cutoff).delete().returning('position')),
     ];
     const highest = purged.reduce<string | undefined>((max, row) => (max === undefined || row.position > max ? row.position : max), undefined);
     if (highest !== undefined) {

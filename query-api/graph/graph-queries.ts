@@ -37,7 +37,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const relatedQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 export const graphQuery = z.strictObject({
   passage: z.string().trim().min(1).max(120).optional(),
-  tag: z.string().trim().min(1).max(100).optional(),
+  tag: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .refine((value) => !/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value), { message: 'no NUL characters or unpaired surrogates' })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -58,7 +64,7 @@ interface ScoreRow {
  * Per (source, target) pair: shared verses, chapters shared without a shared verse, summed link weight
  * and link count, and the score. Sources are given notes; targets any other visible live note.
  */
-export const SCORES_FOR_EXPLAIN = `
+const SCORES = `
   WITH src AS (
     SELECT note_id, chapter, first, last FROM graph_segments WHERE note_id = ANY(CAST(:sources AS uuid[])) AND NOT deleted
   ),
@@ -94,14 +100,14 @@ export const SCORES_FOR_EXPLAIN = `
  * Reasons of the pairs (source, target): shared verse ranges, linked verse pairs (a pair the Treasury
  * links both ways is told from the source's side), shared chapters.
  */
-export const OVERLAPS = `
+const OVERLAPS = `
   SELECT s.note_id AS source, o.note_id AS target, s.chapter,
          GREATEST(s.first, o.first) AS first, LEAST(s.last, o.last) AS last
     FROM graph_segments s JOIN graph_segments o ON o.owner_id = :owner AND o.chapter = s.chapter AND NOT o.deleted
    WHERE s.note_id = ANY(CAST(:sources AS uuid[])) AND NOT s.deleted AND o.note_id = ANY(CAST(:targets AS uuid[])) AND o.note_id <> s.note_id
    ORDER BY 1, 2, 3, 4`;
 
-export const LINKS = `
+const LINKS = `
   SELECT l.note_id AS source, o.note_id AS target, l.from_verse AS "from", l.to_verse AS "to", l.weight, 0 AS inward
     FROM graph_links l
     JOIN graph_segments o ON o.owner_id = :owner AND o.chapter = l.to_chapter AND NOT o.deleted AND l.to_verse BETWEEN o.first AND o.last
@@ -126,12 +132,14 @@ const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
 /**
  * One answer's reads, in one read-only snapshot (its queries agree with each other) with JIT off: the
  * planner cannot know how many rows a verse-range join meets, guesses millions, and would otherwise
- * spend hundreds of milliseconds compiling a query that runs in a few.
+ * spend hundreds of milliseconds compiling a query that runs in a few. A graph around a busy chapter
+ * meets tens of thousands of linked verse pairs: enough memory to de-duplicate them without disk.
  */
 function snapshot<T>(db: Knex, read: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   return db.transaction(
     async (trx) => {
       await trx.raw('SET LOCAL jit = off');
+      await trx.raw("SET LOCAL work_mem = '16MB'");
       return read(trx);
     },
     { isolationLevel: 'repeatable read', readOnly: true },
@@ -140,7 +148,7 @@ function snapshot<T>(db: Knex, read: (trx: Knex.Transaction) => Promise<T>): Pro
 
 async function scores(db: Knex, owner: string, sources: readonly string[], limit: number): Promise<Pair[]> {
   if (sources.length === 0) return [];
-  const { rows } = await db.raw<{ rows: ScoreRow[] }>(SCORES_FOR_EXPLAIN, { owner, sources: uuidArray(sources), limit });
+  const { rows } = await db.raw<{ rows: ScoreRow[] }>(SCORES, { owner, sources: uuidArray(sources), limit });
   return rows.map((row) => ({
     source: row.source,
     target: row.target,
