@@ -46,6 +46,7 @@ import { createPasswordHasher } from './infra/security/passwords';
 import { RateLimits } from './infra/security/rate-limits';
 import { RefreshTokens } from './infra/security/refresh-tokens';
 import { loadSigningKeys } from './infra/security/signing-keys';
+import { loadSecretBox } from './infra/security/secret-box';
 import { PostgresAggregateSnapshots } from './infra/snapshots/aggregate-snapshots';
 import { projectionNames, projections } from './projectors/projections';
 import { startProjectors, type Projectors } from './projectors/projectors';
@@ -118,6 +119,8 @@ export async function createService(config: Config, logger: Logger, options: Ser
   projectionLag.start();
 
   const keys = await loadSigningKeys({ configuredJwks: config.AUTH_SIGNING_KEYS, knex });
+  // Seals webhook secrets (command API) and opens them to sign deliveries (projectors).
+  const secrets = await loadSecretBox({ configuredKeys: config.SECRETS_KEY, knex });
   const accessTokens = new AccessTokens(keys, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, clock });
   const progress = new ProjectionProgress(knex, wakeups, projectionNames);
   const shutdown = new AbortController();
@@ -163,7 +166,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
         }),
         ...noteHistoryRoutes({ store, clock, snapshots: new PostgresAggregateSnapshots(knex) }),
         ...prayerPointsRoutes({ store, clock, cache: new AggregateCache() }),
-        ...remindersRoutes({ store, clock, emailAvailable: config.SMTP_URL !== undefined }),
+        ...remindersRoutes({ store, clock, emailAvailable: config.SMTP_URL !== undefined, secrets }),
         ...notificationsRoutes({ store, db: knex, clock }),
       ]
     : [];
@@ -237,7 +240,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
         ]
       : [];
   for (const reactor of storageReactors) reactor.start();
-  const reminderWorkers = parts.includes('projectors') ? startReminderWorkers({ store, db: knex, wakeups, clock, logger, config }) : undefined;
+  const reminderWorkers = parts.includes('projectors') ? startReminderWorkers({ store, db: knex, wakeups, clock, logger, config, secrets }) : undefined;
 
   return {
     app,

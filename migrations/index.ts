@@ -16,6 +16,7 @@ import * as storage from './20261122_0010_storage';
 import * as reminders from './20261122_0011_reminders';
 import * as circles from './20261122_0013_circles';
 import * as ai from './20261122_0012_ai';
+import * as secretKeys from './20261122_0015_secret_keys';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,6 +37,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0011_reminders', reminders],
   ['20261122_0012_ai', ai],
   ['20261122_0013_circles', circles],
+  ['20261122_0015_secret_keys', secretKeys],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -2,15 +2,18 @@
  * Reminder commands: set a reminder on one of my notes (its note must exist and be mine: anything else
  * is the same 404), cancel it, review a spaced one (scheduled with my target retention, read from my
  * settings stream so the rating is decided on what I last set, not a lagging read model), and my
- * reminder settings: the target retention and the notification channels.
+ * reminder settings: the target retention and the notification channels. A webhook's secret is sealed
+ * here (infra/security/secret-box.ts) before it reaches the domain, so the log only ever holds it
+ * sealed; the same secret sent again keeps its stored sealed form, so an unchanged PUT records nothing.
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { noteDecider, noteStreamId } from '../../domain/notes/note';
 import { reminderDecider, reminderStreamId, type ExistingReminder, type NoteAccess, type Reminder } from '../../domain/reminders/reminder';
-import { reminderSettingsDecider, reminderSettingsStreamId, type ReminderSettings } from '../../domain/reminders/reminder-settings';
+import { reminderSettingsDecider, reminderSettingsStreamId, type ReminderSettings, type Webhook, webhookSecretContext } from '../../domain/reminders/reminder-settings';
 import type { EventStore } from '../../infra/event-store/event-store';
 import { Problem } from '../../infra/http/problem';
+import type { SecretBox } from '../../infra/security/secret-box';
 import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
 import { handleCommand, loadAggregate, type CommandResult } from '../command-handling';
@@ -22,6 +25,8 @@ export interface RemindersDeps {
   readonly clock: () => Date;
   /** Whether e-mail can be sent at all (SMTP configured): e-mail delivery is refused otherwise. */
   readonly emailAvailable: boolean;
+  /** Seals webhook secrets before they go into the log. */
+  readonly secrets: SecretBox;
 }
 
 const NOT_FOUND = 'REMINDER.NOT_FOUND';
@@ -47,7 +52,7 @@ export function reminderView(reminder: ExistingReminder, revision: bigint) {
 }
 
 export function settingsView(settings: ReminderSettings) {
-  return { targetRetention: settings.targetRetention, webhook: settings.webhook ? { url: settings.webhook.url } : null, email: settings.email };
+  return { targetRetention: settings.targetRetention, webhook: settings.webhook ? { url: settings.webhook.url, hasSecret: true } : null, email: settings.email };
 }
 
 export function remindersRoutes(deps: RemindersDeps): RouteSpec[] {
@@ -124,12 +129,20 @@ export function remindersRoutes(deps: RemindersDeps): RouteSpec[] {
   async function setChannels(req: Request, res: Response) {
     const body = parseRequest(notificationChannelsBody, req.body, 'body');
     const userId = actorOf(req);
+    let webhook: Webhook | null = null;
+    if (body.webhook) {
+      const context = webhookSecretContext(userId);
+      const { state } = await loadAggregate(store, reminderSettingsStreamId(userId), reminderSettingsDecider);
+      const stored = state.webhook?.sealedSecret;
+      const sealedSecret = stored !== undefined && deps.secrets.holds(stored, context, body.webhook.secret) ? stored : deps.secrets.seal(body.webhook.secret, context);
+      webhook = { url: body.webhook.url, sealedSecret };
+    }
     const now = clock();
     const result = await handleCommand(
       store,
       reminderSettingsStreamId(userId),
       reminderSettingsDecider,
-      { type: 'SetNotificationChannels', userId, webhook: body.webhook, email: body.email, emailAvailable: deps.emailAvailable, now: now.toISOString() },
+      { type: 'SetNotificationChannels', userId, webhook, email: body.email, emailAvailable: deps.emailAvailable, now: now.toISOString() },
       commandContext(req, now),
     );
     respond(res, 200, settingsView(result.state), { position: result.position });
@@ -140,6 +153,6 @@ export function remindersRoutes(deps: RemindersDeps): RouteSpec[] {
     { method: 'delete', path: '/api/reminders/:id', access: 'user', summary: 'Cancel a reminder', responses: { 204: 'Cancelled' }, handler: cancel },
     { method: 'post', path: '/api/reminders/:id/review', access: 'user', summary: 'Rate my recall of a spaced reminder (FSRS); answers the next due time', body: reviewBody, responses: { 200: '{id, nextDueAt, ...}' }, handler: review },
     { method: 'put', path: '/api/me/reminder-settings', access: 'user', summary: 'Set my FSRS target retention (0.7 to 0.97, default 0.9)', body: reminderSettingsBody, responses: { 200: '{targetRetention, webhook, email}' }, handler: setRetention },
-    { method: 'put', path: '/api/me/notification-channels', access: 'user', summary: 'Set where my notifications go besides the inbox (webhook, e-mail)', body: notificationChannelsBody, responses: { 200: '{targetRetention, webhook, email}' }, handler: setChannels },
+    { method: 'put', path: '/api/me/notification-channels', access: 'user', summary: 'Set where my notifications go besides the inbox (webhook, e-mail)', body: notificationChannelsBody, responses: { 200: '{targetRetention, webhook: {url, hasSecret} | null, email} (the secret is never answered)' }, handler: setChannels },
   ];
 }

@@ -2,7 +2,8 @@
  * A user's reminder settings: the FSRS target retention their reviews are scheduled with, and where
  * notifications go besides the in-app inbox (a webhook signed with their secret, e-mail to their
  * account address). One stream per user. The webhook secret is kept here because the delivery worker
- * needs it to sign; no query ever answers it.
+ * needs it to sign, but only sealed (an opaque string the command side made with its secret box; the
+ * domain never sees the secret itself, so the log never holds it); no query ever answers it.
  */
 import type { Decider } from '../shared/decider';
 import { DomainError } from '../shared/errors';
@@ -11,9 +12,16 @@ import { DEFAULT_TARGET_RETENTION, MAX_TARGET_RETENTION, MIN_TARGET_RETENTION } 
 
 export const reminderSettingsStreamId = (userId: string) => `reminder_settings-${userId}`;
 
+/** What a webhook secret is sealed for: bound to its owner, so a sealed value copied into another user's settings does not open. */
+export const webhookSecretContext = (userId: string) => `webhook-secret:${userId}`;
+
 export interface Webhook {
   readonly url: string;
-  readonly secret: string;
+  /**
+   * The shared secret, sealed (infra/security/secret-box.ts: `v1:<keyId>:<iv>:<ciphertext>`). The same
+   * secret sent again arrives as the same sealed string (the command side reuses the stored one).
+   */
+  readonly sealedSecret: string;
 }
 
 export type ReminderSettingsEvent =
@@ -30,7 +38,7 @@ export type ReminderSettingsCommand =
   | { readonly type: 'SetTargetRetention'; readonly userId: string; readonly targetRetention: number; readonly now: string }
   | { readonly type: 'SetNotificationChannels'; readonly userId: string; readonly webhook: Webhook | null; readonly email: boolean; readonly emailAvailable: boolean; readonly now: string };
 
-const sameWebhook = (a: Webhook | null, b: Webhook | null) => (a === null ? b === null : b !== null && a.url === b.url && a.secret === b.secret);
+const sameWebhook = (a: Webhook | null, b: Webhook | null) => (a === null ? b === null : b !== null && a.url === b.url && a.sealedSecret === b.sealedSecret);
 
 export const reminderSettingsDecider: Decider<ReminderSettingsCommand, ReminderSettingsEvent, ReminderSettings> = {
   initialState: { targetRetention: DEFAULT_TARGET_RETENTION, webhook: null, email: false },

@@ -57,6 +57,11 @@ export const configSchema = z.object({
   CONSISTENCY_WAIT_MS: positiveInt.max(30_000).default(5_000),
   /** Private Ed25519 JWKs (JSON array, first one signs); unset: keys generated once and kept in the database. */
   AUTH_SIGNING_KEYS: optionalString,
+  /**
+   * Keys that seal secrets kept in the log (webhook secrets, AES-256-GCM): comma-separated
+   * `[keyId:]<base64 of 32 bytes>`, the first sealing, all opening; unset: generated once and kept in the database.
+   */
+  SECRETS_KEY: optionalString,
   AUTH_ISSUER: z.string().min(1).default('scriptorium'),
   AUTH_AUDIENCE: z.string().min(1).default('scriptorium-api'),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(3_600).default(900),

@@ -19,6 +19,10 @@ export const REDACTED_PATHS = [
   '*.refreshToken',
   'req.headers.authorization',
   'req.headers.cookie',
+  'secret',
+  '*.secret',
+  'webhook.secret',
+  '*.webhook.secret',
   'content',
   '*.content',
 ];

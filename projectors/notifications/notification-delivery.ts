@@ -15,6 +15,8 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../../infra/logging/logger';
 import type { Mailer } from '../../infra/mail/mailer';
+import type { SecretBox } from '../../infra/security/secret-box';
+import { webhookSecretContext } from '../../domain/reminders/reminder-settings';
 import type { DeliveryOutcome, WebhookSender } from '../../infra/webhooks/webhook-sender';
 
 export interface NotificationDeliveryOptions {
@@ -22,6 +24,8 @@ export interface NotificationDeliveryOptions {
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly webhooks: WebhookSender;
+  /** Opens the webhook secrets (kept sealed in the log and in `notification_channels`) to sign with. */
+  readonly secrets: SecretBox;
   /** Unset: e-mail is not configured, and e-mail deliveries fail with that reason. */
   readonly mailer: Mailer | undefined;
   readonly intervalMs: number;
@@ -200,9 +204,18 @@ export class NotificationDelivery {
     if (delivery.channel === 'webhook') {
       const channel = await this.options.db('notification_channels').where({ user_id: delivery.user_id }).first<{ webhook_url: string | null; webhook_secret: string | null } | undefined>();
       // The webhook may have been changed or removed since the delivery was planned: use the current one.
-      if (!channel?.webhook_url || !channel.webhook_secret) return { ok: false, statusCode: null, error: 'the webhook was removed', final: true };
+      if (!channel?.webhook_url) return { ok: false, statusCode: null, error: 'the webhook was removed', final: true };
+      let secret: string;
+      try {
+        if (!channel.webhook_secret) throw new Error('no sealed secret');
+        secret = this.options.secrets.open(channel.webhook_secret, webhookSecretContext(delivery.user_id));
+      } catch {
+        // Not the reason in detail (it names no secret anyway): a key missing from SECRETS_KEY, or a webhook set before secrets were sealed.
+        this.options.logger.warn({ deliveryId: delivery.id, userId: delivery.user_id }, 'a webhook secret does not open with the configured keys');
+        return { ok: false, statusCode: null, error: 'the webhook secret cannot be opened on this server: set the webhook again', final: true };
+      }
       const body = JSON.stringify({ type: 'notification.created', deliveryId: delivery.id, sentAt: at.toISOString(), notification: payload });
-      const outcome = await this.options.webhooks.send({ url: channel.webhook_url, secret: channel.webhook_secret, deliveryId: delivery.id, body, at });
+      const outcome = await this.options.webhooks.send({ url: channel.webhook_url, secret, deliveryId: delivery.id, body, at });
       return { ...outcome, target: channel.webhook_url };
     }
     if (!this.options.mailer) return { ok: false, statusCode: null, error: 'e-mail is not configured on this server', final: true };

@@ -2,7 +2,7 @@
  * The `notifications` projection: the in-app inbox (`notifications`, one row per reminder firing, whose
  * id is the `ReminderFired` event's id and whose `position` is that event's log position, the order of
  * the live stream), and each user's `notification_channels` (webhook and e-mail, for the delivery
- * worker). Deliveries themselves are the worker's own state, never written here: rebuilding this
+ * worker; `webhook_secret` holds the secret sealed, as the event does, and only the worker opens it). Deliveries themselves are the worker's own state, never written here: rebuilding this
  * projection must not send anything again.
  */
 import type { NotificationEvent } from '../../domain/notifications/notification';
@@ -35,7 +35,8 @@ export const notificationsProjection: Projection = {
         return upsertIfNewer(sql, 'notification_channels', ['user_id'], {
           user_id: userId,
           webhook_url: webhook?.url ?? null,
-          webhook_secret: webhook?.secret ?? null,
+          // Sealed. An event from before secrets were sealed has none: that webhook must be set again.
+          webhook_secret: webhook?.sealedSecret ?? null,
           email,
           updated_at: setAt,
           revision: recorded.streamRevision,

@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../../infra/config/config';
 import type { EventStore } from '../../infra/event-store/event-store';
 import type { Logger } from '../../infra/logging/logger';
+import type { SecretBox } from '../../infra/security/secret-box';
 import { createMailer } from '../../infra/mail/mailer';
 import type { Wakeups } from '../../infra/wakeups/wakeups';
 import { WebhookSender } from '../../infra/webhooks/webhook-sender';
@@ -20,7 +21,7 @@ export interface ReminderWorkers {
   stop(): Promise<void>;
 }
 
-export function startReminderWorkers(deps: { store: EventStore; db: Knex; wakeups: Wakeups; clock: () => Date; logger: Logger; config: Config }): ReminderWorkers {
+export function startReminderWorkers(deps: { store: EventStore; db: Knex; wakeups: Wakeups; clock: () => Date; logger: Logger; config: Config; secrets: SecretBox }): ReminderWorkers {
   const { config } = deps;
   const dispatcher = new ReminderDispatcher({
     store: deps.store,
@@ -38,6 +39,7 @@ export function startReminderWorkers(deps: { store: EventStore; db: Knex; wakeup
     logger: deps.logger.child({ worker: 'notification-delivery' }),
     webhooks: new WebhookSender({ timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
     mailer,
+    secrets: deps.secrets,
     intervalMs: config.NOTIFICATION_DELIVERY_INTERVAL_MS,
     maxAttempts: config.NOTIFICATION_DELIVERY_MAX_ATTEMPTS,
     retryBaseMs: config.NOTIFICATION_RETRY_BASE_MS,

@@ -12,9 +12,14 @@
  *     "same chapter Rom.8".
  * Every join is an index lookup: segments by (owner_id, chapter), links by (owner_id, to_verse).
  *
- * Visibility: a user sees the graph among the notes they can see, which today are their own notes
- * (`visibleOwner`). Sharing (circles) will widen that set; the owner column in every row is what the
- * lookups filter on.
+ * Visibility: a user sees the graph among the notes they can see: their own, and the notes shared with
+ * a circle they belong to, by exactly the rule of `GET /api/shared` (`visibleShares`: the circle exists,
+ * the owner still belongs to it; the note not deleted). Each answer first reads that set in its
+ * snapshot (`visibility`), then every lookup runs over the owners it involves, (owner_id, chapter) and
+ * (owner_id, to_verse) as before, keeping the caller's own notes and the shared ones (`VISIBLE`).
+ * Nothing of sharing is stored in the graph tables: unsharing, leaving or removal changes only the
+ * circles read models, so the next read (or the one holding the command's X-Consistency-Token) no
+ * longer sees the notes.
  */
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
@@ -24,6 +29,7 @@ import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
 import { normalizeLabel } from '../../infra/text/labels';
 import { describeChapter, describeRange, passageQuery } from '../../projectors/graph/graph-keys';
+import { visibleShares } from '../sharing/shared-queries';
 
 export const SHARED_VERSE_WEIGHT = 3;
 export const SAME_CHAPTER_WEIGHT = 0.5;
@@ -47,8 +53,37 @@ export const graphQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-/** Whose notes `userId` can see in the graph: their own, until notes are shared. */
-const visibleOwner = (userId: string) => userId;
+/** The notes a user can see besides their own: the live notes shared with them, and whose they are. */
+interface Visibility {
+  readonly me: string;
+  /** The caller and every owner of a note shared with them: the owners the index lookups run over. */
+  readonly owners: readonly string[];
+  /** Note id -> its owner, for the notes shared with the caller (not their own). */
+  readonly shared: ReadonlyMap<string, { ownerId: string; ownerName: string | null }>;
+}
+
+/** What `userId` can see, by the rule of GET /api/shared, read in the answer's snapshot. */
+async function visibility(trx: Knex.Transaction, userId: string): Promise<Visibility> {
+  const rows = (await visibleShares(trx, userId, 'note')
+    .join('graph_notes as g', function () {
+      this.on('g.note_id', '=', 's.item_id').andOn('g.owner_id', '=', 's.owner_id');
+    })
+    .andWhere('g.deleted', false)
+    .distinct('g.note_id', 'g.owner_id', 'u.display_name as owner_name')) as Array<{ note_id: string; owner_id: string; owner_name: string | null }>;
+  const shared = new Map(rows.map((row) => [row.note_id, { ownerId: row.owner_id, ownerName: row.owner_name ?? null }]));
+  return { me: userId, owners: [userId, ...new Set(rows.map((row) => row.owner_id))], shared };
+}
+
+/** The named bindings `VISIBLE` refers to. */
+const visibleBindings = (v: Visibility) => ({ me: v.me, owners: uuidArray(v.owners), shared: uuidArray([...v.shared.keys()]) });
+
+/**
+ * Rows of `alias` (graph_segments, graph_links or graph_notes) of a note the caller can see. The first
+ * condition is what the (owner_id, ...) indexes are entered by; the second keeps, of the other owners'
+ * notes, only those shared with the caller.
+ */
+const VISIBLE = (alias: string) =>
+  `${alias}.owner_id = ANY(CAST(:owners AS uuid[])) AND (${alias}.owner_id = CAST(:me AS uuid) OR ${alias}.note_id = ANY(CAST(:shared AS uuid[])))`;
 
 interface ScoreRow {
   source: string;
@@ -71,7 +106,7 @@ const SCORES = `
   seg_pairs AS (
     SELECT s.note_id AS source, o.note_id AS target, s.chapter,
            SUM(GREATEST(0, LEAST(s.last, o.last) - GREATEST(s.first, o.first) + 1)) AS shared
-      FROM src s JOIN graph_segments o ON o.owner_id = :owner AND o.chapter = s.chapter AND NOT o.deleted AND o.note_id <> s.note_id
+      FROM src s JOIN graph_segments o ON ${VISIBLE('o')} AND o.chapter = s.chapter AND NOT o.deleted AND o.note_id <> s.note_id
      GROUP BY 1, 2, 3
   ),
   seg_scores AS (
@@ -80,11 +115,11 @@ const SCORES = `
   link_pairs AS (
     SELECT l.note_id AS source, o.note_id AS target, l.from_verse AS mine, l.to_verse AS theirs, l.weight
       FROM graph_links l
-      JOIN graph_segments o ON o.owner_id = :owner AND o.chapter = l.to_chapter AND NOT o.deleted AND l.to_verse BETWEEN o.first AND o.last AND o.note_id <> l.note_id
+      JOIN graph_segments o ON ${VISIBLE('o')} AND o.chapter = l.to_chapter AND NOT o.deleted AND l.to_verse BETWEEN o.first AND o.last AND o.note_id <> l.note_id
      WHERE l.note_id = ANY(CAST(:sources AS uuid[])) AND NOT l.deleted
     UNION
     SELECT s.note_id, l.note_id, l.to_verse, l.from_verse, l.weight
-      FROM src s JOIN graph_links l ON l.owner_id = :owner AND NOT l.deleted AND l.to_verse BETWEEN s.first AND s.last AND l.note_id <> s.note_id
+      FROM src s JOIN graph_links l ON ${VISIBLE('l')} AND NOT l.deleted AND l.to_verse BETWEEN s.first AND s.last AND l.note_id <> s.note_id
   ),
   link_scores AS (
     SELECT source, target, SUM(weight) AS tsk, COUNT(*) AS links FROM link_pairs GROUP BY 1, 2
@@ -103,18 +138,18 @@ const SCORES = `
 const OVERLAPS = `
   SELECT s.note_id AS source, o.note_id AS target, s.chapter,
          GREATEST(s.first, o.first) AS first, LEAST(s.last, o.last) AS last
-    FROM graph_segments s JOIN graph_segments o ON o.owner_id = :owner AND o.chapter = s.chapter AND NOT o.deleted
+    FROM graph_segments s JOIN graph_segments o ON ${VISIBLE('o')} AND o.chapter = s.chapter AND NOT o.deleted
    WHERE s.note_id = ANY(CAST(:sources AS uuid[])) AND NOT s.deleted AND o.note_id = ANY(CAST(:targets AS uuid[])) AND o.note_id <> s.note_id
    ORDER BY 1, 2, 3, 4`;
 
 const LINKS = `
   SELECT l.note_id AS source, o.note_id AS target, l.from_verse AS "from", l.to_verse AS "to", l.weight, 0 AS inward
     FROM graph_links l
-    JOIN graph_segments o ON o.owner_id = :owner AND o.chapter = l.to_chapter AND NOT o.deleted AND l.to_verse BETWEEN o.first AND o.last
+    JOIN graph_segments o ON ${VISIBLE('o')} AND o.chapter = l.to_chapter AND NOT o.deleted AND l.to_verse BETWEEN o.first AND o.last
    WHERE l.note_id = ANY(CAST(:sources AS uuid[])) AND NOT l.deleted AND o.note_id = ANY(CAST(:targets AS uuid[])) AND o.note_id <> l.note_id
   UNION
   SELECT s.note_id, l.note_id, l.from_verse, l.to_verse, l.weight, 1
-    FROM graph_segments s JOIN graph_links l ON l.owner_id = :owner AND NOT l.deleted AND l.to_verse BETWEEN s.first AND s.last
+    FROM graph_segments s JOIN graph_links l ON ${VISIBLE('l')} AND NOT l.deleted AND l.to_verse BETWEEN s.first AND s.last
    WHERE s.note_id = ANY(CAST(:sources AS uuid[])) AND NOT s.deleted AND l.note_id = ANY(CAST(:targets AS uuid[])) AND l.note_id <> s.note_id
   ORDER BY 1, 2, 5 DESC, 6, 3, 4`;
 
@@ -146,9 +181,9 @@ function snapshot<T>(db: Knex, read: (trx: Knex.Transaction) => Promise<T>): Pro
   );
 }
 
-async function scores(db: Knex, owner: string, sources: readonly string[], limit: number): Promise<Pair[]> {
+async function scores(db: Knex, visible: Visibility, sources: readonly string[], limit: number): Promise<Pair[]> {
   if (sources.length === 0) return [];
-  const { rows } = await db.raw<{ rows: ScoreRow[] }>(SCORES, { owner, sources: uuidArray(sources), limit });
+  const { rows } = await db.raw<{ rows: ScoreRow[] }>(SCORES, { ...visibleBindings(visible), sources: uuidArray(sources), limit });
   return rows.map((row) => ({
     source: row.source,
     target: row.target,
@@ -160,7 +195,7 @@ async function scores(db: Knex, owner: string, sources: readonly string[], limit
 }
 
 /** The reason strings of each (source, target) pair, strongest first within each kind. */
-async function reasons(db: Knex, owner: string, sources: readonly string[], targets: readonly string[]): Promise<Map<string, string[]>> {
+async function reasons(db: Knex, visible: Visibility, sources: readonly string[], targets: readonly string[]): Promise<Map<string, string[]>> {
   const byPair = new Map<string, { shared: Array<{ first: number; last: number }>; links: string[]; chapters: Set<number>; overlapping: Set<number> }>();
   const pair = (source: string, target: string) => {
     const key = `${source}:${target}`;
@@ -169,7 +204,7 @@ async function reasons(db: Knex, owner: string, sources: readonly string[], targ
     return entry;
   };
   if (targets.length === 0) return new Map();
-  const bindings = { owner, sources: uuidArray(sources), targets: uuidArray(targets) };
+  const bindings = { ...visibleBindings(visible), sources: uuidArray(sources), targets: uuidArray(targets) };
   const overlaps = (await db.raw<{ rows: Array<{ source: string; target: string; chapter: number; first: number; last: number }> }>(OVERLAPS, bindings)).rows;
   for (const row of overlaps) {
     const entry = pair(row.source, row.target);
@@ -204,38 +239,49 @@ async function reasons(db: Knex, owner: string, sources: readonly string[], targ
 
 interface GraphNoteRow {
   note_id: string;
+  owner_id: string;
   title: string;
   tags: string[];
   scripture: string[];
   deleted: boolean;
 }
 
+/** Whose note it is, said of the notes that are not the caller's (shared with them). */
+function ownerOf(visible: Visibility, row: Pick<GraphNoteRow, 'note_id' | 'owner_id'> | undefined): { ownerId?: string; ownerName?: string | null } {
+  if (!row || row.owner_id === visible.me) return {};
+  return { ownerId: row.owner_id, ownerName: visible.shared.get(row.note_id)?.ownerName ?? null };
+}
+
 export function graphQueries(deps: { db: Knex }): RouteSpec[] {
   const { db } = deps;
 
   async function related(req: Request, res: Response) {
-    const owner = visibleOwner(req.auth!.userId);
+    const me = req.auth!.userId;
     const noteId = req.params.id;
     if (typeof noteId !== 'string' || !UUID.test(noteId)) throw new Problem('not_found', 'NOTE.NOT_FOUND', 'no such note');
     const { limit } = parseRequest(relatedQuery, req.query, 'query');
     const found = await snapshot(db, async (trx) => {
-      const note = (await trx('graph_notes').where({ note_id: noteId.toLowerCase(), owner_id: owner }).first('note_id', 'deleted')) as Pick<GraphNoteRow, 'note_id' | 'deleted'> | undefined;
-      if (!note) return undefined;
-      const pairs = note.deleted ? [] : await scores(trx, owner, [note.note_id], limit);
+      const visible = await visibility(trx, me);
+      const note = (await trx('graph_notes').where({ note_id: noteId.toLowerCase() }).first('note_id', 'owner_id', 'deleted')) as Pick<GraphNoteRow, 'note_id' | 'owner_id' | 'deleted'> | undefined;
+      // The caller's own note (deleted or not: a deleted one has no related notes), or one shared with them.
+      if (!note || (note.owner_id !== me && !visible.shared.has(note.note_id))) return undefined;
+      const pairs = note.deleted ? [] : await scores(trx, visible, [note.note_id], limit);
       const targets = pairs.map((p) => p.target);
-      const why = await reasons(trx, owner, [note.note_id], targets);
-      const titles = targets.length ? ((await trx('graph_notes').whereIn('note_id', targets).select('note_id', 'title', 'scripture')) as GraphNoteRow[]) : [];
-      return { note, pairs, why, titles };
+      const why = await reasons(trx, visible, [note.note_id], targets);
+      const titles = targets.length ? ((await trx('graph_notes').whereIn('note_id', targets).select('note_id', 'owner_id', 'title', 'scripture')) as GraphNoteRow[]) : [];
+      return { visible, note, pairs, why, titles };
     });
     if (!found) throw new Problem('not_found', 'NOTE.NOT_FOUND', 'no such note');
-    const { note, pairs, why, titles } = found;
+    const { visible, note, pairs, why, titles } = found;
     const byId = new Map(titles.map((row) => [row.note_id, row]));
     res.json({
       noteId: note.note_id,
+      ...ownerOf(visible, note),
       items: pairs.map((p) => ({
         id: p.target,
         title: byId.get(p.target)?.title ?? '',
         scripture: byId.get(p.target)?.scripture ?? [],
+        ...ownerOf(visible, byId.get(p.target)),
         score: p.score,
         sharedVerses: p.sharedVerses,
         crossReferences: p.crossReferences,
@@ -246,7 +292,7 @@ export function graphQueries(deps: { db: Knex }): RouteSpec[] {
   }
 
   async function graph(req: Request, res: Response) {
-    const owner = visibleOwner(req.auth!.userId);
+    const me = req.auth!.userId;
     const params = parseRequest(graphQuery, req.query, 'query');
     if (params.passage === undefined && params.tag === undefined) {
       throw new Problem('invalid', 'GRAPH.CENTRE_REQUIRED', 'give a passage, a tag, or both');
@@ -256,17 +302,18 @@ export function graphQueries(deps: { db: Knex }): RouteSpec[] {
 
     // Tags are stored normalized (trimmed, lower-cased: see command-api/notes/note-schemas.ts).
     const tag = params.tag === undefined ? undefined : normalizeLabel(params.tag);
-    const { seeds, pairs, neighbourIds, neighbours } = await snapshot(db, async (trx) => {
+    const { visible, seeds, pairs, neighbourIds, neighbours } = await snapshot(db, async (trx) => {
+      const visible = await visibility(trx, me);
       // The notes the graph is drawn around: citing the passage (most verses of it first) and/or tagged.
-      const seedQuery = trx('graph_notes as n').where({ 'n.owner_id': owner, 'n.deleted': false }).limit(params.limit);
+      const seedQuery = trx('graph_notes as n').where('n.deleted', false).whereRaw(VISIBLE('n'), visibleBindings(visible)).limit(params.limit);
       if (tag !== undefined) seedQuery.whereRaw('n.tags @> ARRAY[?]::text[]', [tag]);
       if (passage) {
         seedQuery
           .join(
             trx.raw(
-              `(SELECT note_id, SUM(LEAST(last, ?) - GREATEST(first, ?) + 1) AS cited FROM graph_segments
-                 WHERE owner_id = ? AND chapter = ANY(?::int[]) AND first <= ? AND last >= ? AND NOT deleted GROUP BY note_id) AS m`,
-              [passage.last, passage.first, owner, `{${passage.chapters.join(',')}}`, passage.last, passage.first],
+              `(SELECT m.note_id, SUM(LEAST(m.last, :last) - GREATEST(m.first, :first) + 1) AS cited FROM graph_segments m
+                 WHERE ${VISIBLE('m')} AND m.chapter = ANY(CAST(:chapters AS int[])) AND m.first <= :last AND m.last >= :first AND NOT m.deleted GROUP BY m.note_id) AS m`,
+              { ...visibleBindings(visible), first: passage.first, last: passage.last, chapters: `{${passage.chapters.join(',')}}` },
             ),
             'm.note_id',
             'n.note_id',
@@ -275,9 +322,9 @@ export function graphQueries(deps: { db: Knex }): RouteSpec[] {
       } else {
         seedQuery.orderBy('n.note_id');
       }
-      const seeds = (await seedQuery.select('n.note_id', 'n.title', 'n.tags', 'n.scripture')) as GraphNoteRow[];
+      const seeds = (await seedQuery.select('n.note_id', 'n.owner_id', 'n.title', 'n.tags', 'n.scripture')) as GraphNoteRow[];
       const seedIds = seeds.map((seed) => seed.note_id);
-      const pairs = await scores(trx, owner, seedIds, MAX_GRAPH_EDGES);
+      const pairs = await scores(trx, visible, seedIds, MAX_GRAPH_EDGES);
 
       // Neighbours fill the places the seeds leave, most strongly connected to the seeds first.
       const isSeed = new Set(seedIds);
@@ -287,8 +334,8 @@ export function graphQueries(deps: { db: Knex }): RouteSpec[] {
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
         .slice(0, params.limit - seeds.length)
         .map(([id]) => id);
-      const neighbours = neighbourIds.length ? ((await trx('graph_notes').whereIn('note_id', neighbourIds).select('note_id', 'title', 'tags', 'scripture')) as GraphNoteRow[]) : [];
-      return { seeds, pairs, neighbourIds, neighbours };
+      const neighbours = neighbourIds.length ? ((await trx('graph_notes').whereIn('note_id', neighbourIds).select('note_id', 'owner_id', 'title', 'tags', 'scripture')) as GraphNoteRow[]) : [];
+      return { visible, seeds, pairs, neighbourIds, neighbours };
     });
     const seedIds = seeds.map((seed) => seed.note_id);
     const inGraph = new Set([...seedIds, ...neighbourIds]);
@@ -299,7 +346,7 @@ export function graphQueries(deps: { db: Knex }): RouteSpec[] {
       const [a, b] = p.source < p.target ? [p.source, p.target] : [p.target, p.source];
       if (!edges.has(`${a}:${b}`)) edges.set(`${a}:${b}`, { ...p, source: a, target: b });
     }
-    const node = (row: GraphNoteRow, match: boolean) => ({ id: row.note_id, title: row.title, tags: row.tags, scripture: row.scripture, match });
+    const node = (row: GraphNoteRow, match: boolean) => ({ id: row.note_id, title: row.title, tags: row.tags, scripture: row.scripture, ...ownerOf(visible, row), match });
     const neighbourById = new Map(neighbours.map((row) => [row.note_id, row]));
     res.json({
       centre: { ...(passage ? { passage: passage.osis } : {}), ...(tag !== undefined ? { tag } : {}) },
@@ -311,7 +358,7 @@ export function graphQueries(deps: { db: Knex }): RouteSpec[] {
   }
 
   return [
-    { method: 'get', path: '/api/notes/:id/related', access: 'user', summary: 'Notes related to one of yours, ranked, with the reasons', query: relatedQuery, responses: { 200: '{noteId, items: [{id, title, score, reasons, ...}]}' }, handler: related },
-    { method: 'get', path: '/api/graph', access: 'user', summary: 'Nodes and edges of the note graph around a passage or a tag', query: graphQuery, responses: { 200: '{centre, nodes, edges}' }, handler: graph },
+    { method: 'get', path: '/api/notes/:id/related', access: 'user', summary: 'Notes related to one the caller can see (theirs or shared with them), among the notes they can see, ranked, with the reasons', query: relatedQuery, responses: { 200: '{noteId, ownerId?, ownerName?, items: [{id, title, ownerId?, ownerName?, score, reasons, ...}]}' }, handler: related },
+    { method: 'get', path: '/api/graph', access: 'user', summary: 'Nodes and edges of the graph of the notes the caller can see (theirs and shared with them) around a passage or a tag', query: graphQuery, responses: { 200: '{centre, nodes: [{id, title, tags, scripture, ownerId?, ownerName?, match}], edges}' }, handler: graph },
   ];
 }

@@ -89,11 +89,14 @@ export function remindersQueries(deps: { db: Knex }): RouteSpec[] {
     const userId = req.auth!.userId;
     const [retention, channels] = await Promise.all([
       db('reminder_settings').where({ user_id: userId }).first<{ target_retention: number } | undefined>('target_retention'),
-      db('notification_channels').where({ user_id: userId }).first<{ webhook_url: string | null; email: boolean } | undefined>('webhook_url', 'email'),
+      // Whether a (sealed) secret is set, never the secret itself.
+      db('notification_channels')
+        .where({ user_id: userId })
+        .first<{ webhook_url: string | null; has_secret: boolean; email: boolean } | undefined>('webhook_url', db.raw('webhook_secret IS NOT NULL AS has_secret'), 'email'),
     ]);
     res.json({
       targetRetention: retention?.target_retention ?? DEFAULT_TARGET_RETENTION,
-      webhook: channels?.webhook_url ? { url: channels.webhook_url } : null,
+      webhook: channels?.webhook_url ? { url: channels.webhook_url, hasSecret: channels.has_secret } : null,
       email: channels?.email ?? false,
     });
   }
@@ -101,6 +104,6 @@ export function remindersQueries(deps: { db: Knex }): RouteSpec[] {
   return [
     { method: 'get', path: '/api/reminders', access: 'user', summary: 'My active reminders, soonest first (dueBefore: only those due by then)', query: listQuery, responses: { 200: '{items}' }, handler: list },
     { method: 'get', path: '/api/reminders/:id', access: 'user', summary: 'One of my reminders', responses: { 200: 'The reminder' }, handler: get },
-    { method: 'get', path: '/api/me/reminder-settings', access: 'user', summary: 'My target retention and notification channels (no secrets)', responses: { 200: '{targetRetention, webhook, email}' }, handler: settings },
+    { method: 'get', path: '/api/me/reminder-settings', access: 'user', summary: 'My target retention and notification channels (no secrets)', responses: { 200: '{targetRetention, webhook: {url, hasSecret} | null, email}' }, handler: settings },
   ];
 }

@@ -278,6 +278,8 @@ function printReport(run: {
   lines.push(
     `  outcomes: acknowledged ${count((op) => op.outcome === 'acked')}, refused ${count((op) => op.outcome === 'rejected')}, refused after a lost answer ${count((op) => op.outcome === 'ambiguous')}, never answered ${count((op) => op.outcome === 'unknown')}`,
   );
+  const refusals = operations.filter((op) => op.outcome === 'rejected' || op.outcome === 'ambiguous').map((op) => `${op.status} ${op.attempts[op.attempts.length - 1]?.code ?? ''}`.trim());
+  if (refusals.length > 0) lines.push(`  refusals: ${[...new Set(refusals)].map((kind) => `${refusals.filter((other) => other === kind).length}x ${kind}`).join(', ')}`);
   lines.push(`  attempts ${attempts} (retries ${attempts - operations.length}; 5xx answers ${serverErrors.length}${serverErrorKinds ? ` (${serverErrorKinds})` : ''}; no answer ${noAnswer})`);
   lines.push(`  sync pulls ${workload.pulls} (failed, then resumed from the cursor: ${workload.pullFailures}); read-your-writes reads ${workload.readChecks.length}`);
   lines.push(`log: ${run.logSummary.events} events (${run.logSummary.uncorrelatedEvents} not from a recorded operation)`);

@@ -156,6 +156,7 @@ export class Workload {
     const roll = this.random();
     const live = [...actor.documents.entries()].filter(([, doc]) => !doc.deleted);
     if (roll < 0.2) return this.pull(actor);
+    if (roll < 0.28) return this.editSharedDocument(actor);
     if (roll < 0.42 || live.length === 0) return this.createDocument(actor);
     if (roll < 0.72) return this.editDocument(actor, this.pick(live));
     if (roll < 0.8) return this.deleteDocument(actor, this.pick(live));
@@ -239,6 +240,18 @@ export class Workload {
     } else if (op.status === 412 || op.status === 404 || op.outcome === 'unknown') {
       await this.refreshDocument(actor, id);
     }
+  }
+
+  /**
+   * Edits a document someone else created in a workspace this actor was added to, at the revision its
+   * sync replica last saw: concurrent edits from several users, so stale ones get 412 (and must write nothing).
+   */
+  private async editSharedDocument(actor: Actor): Promise<void> {
+    const shared = [...actor.replica.documents()].filter(([id, doc]) => actor.memberOf.has(doc.workspaceId) && !actor.documents.has(id));
+    if (shared.length === 0) return this.pull(actor);
+    const [id, doc] = this.pick(shared);
+    const content = `shared edit ${this.operations.length} by ${actor.name}`;
+    await this.send(actor, 'edit-document', 'PUT', `/api/documents/${id}`, { title: String(doc.title), content }, { stream: `document-${id}`, ifMatch: `"${doc.revision}"` });
   }
 
   private async deleteDocument(actor: Actor, [id, doc]: [string, { workspaceId: string; etag: string; revision: number; deleted: boolean }]): Promise<void> {

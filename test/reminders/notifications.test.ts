@@ -188,9 +188,9 @@ describe('notifications', () => {
       const secret = 'a-long-shared-secret-for-hmac';
       const set = await t.http.put('/api/me/notification-channels').set(ann.auth).send({ webhook: { url: endpoint.url, secret }, email: true });
       expect(set.status).toBe(200);
-      expect(set.body).toEqual({ targetRetention: 0.9, webhook: { url: endpoint.url }, email: true });
+      expect(set.body).toEqual({ targetRetention: 0.9, webhook: { url: endpoint.url, hasSecret: true }, email: true });
       const settings = await t.http.get('/api/me/reminder-settings').set(ann.auth).set('X-Consistency-Token', String(set.headers['x-consistency-token']));
-      expect(settings.body).toEqual({ targetRetention: 0.9, webhook: { url: endpoint.url }, email: true });
+      expect(settings.body).toEqual({ targetRetention: 0.9, webhook: { url: endpoint.url, hasSecret: true }, email: true });
       expect(JSON.stringify(settings.body)).not.toContain(secret);
 
       const reminderId = await fireReminder();
