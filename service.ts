@@ -219,7 +219,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     const commands = express.Router();
     commands.use(...jsonBody({ limitBytes: config.JSON_BODY_LIMIT_BYTES }));
     mountRoutes(commands, commandRoutes, auth, {
-      idempotency: idempotency({ knex, clock, retentionDays: config.IDEMPOTENCY_RETENTION_DAYS, lockTimeoutMs: config.IDEMPOTENCY_LOCK_TIMEOUT_MS, logger }),
+      idempotency: idempotency({ knex, clock, retentionDays: config.IDEMPOTENCY_RETENTION_DAYS, lockTimeoutMs: config.IDEMPOTENCY_LOCK_TIMEOUT_MS, logger, secrets }),
     });
     app.use(commands);
   }

@@ -17,11 +17,19 @@
  * The lock's `locked_at` is also its fence: a request whose lock was taken over (it outlived the lock
  * timeout) finds its timestamp gone and writes nothing. Keys belong to a user, expire after the
  * retention period (long: devices stay offline for weeks), and `purgeExpired` removes old rows.
+ *
+ * Given a secret box (the service always gives one), a stored answer is sealed (AES-256-GCM, bound to
+ * its user and key): some answers carry a token shown once (a public link's, an invite's). And the
+ * fingerprint is an HMAC under a key derived from the box's sealing key rather than a bare SHA-256:
+ * some bodies carry a password or a webhook secret, which a fast unkeyed hash would let anyone reading
+ * the table test guesses against. (After a key rotation, a retry of a request made before it is
+ * answered 422 IDEMPOTENCY.KEY_REUSED rather than replayed: it is not run twice either way.)
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from '../logging/logger';
+import type { SecretBox } from '../security/secret-box';
 import { Problem } from './problem';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -49,6 +57,8 @@ export interface IdempotencyOptions {
   /** After how long an in-flight request counts as abandoned and may be taken over (default 60 s). */
   readonly lockTimeoutMs?: number;
   readonly logger?: Logger;
+  /** Seals stored answers and keys the request fingerprints; unset (some tests): stored as they are. */
+  readonly secrets?: SecretBox;
 }
 
 interface StoredResponse {
@@ -88,6 +98,16 @@ export function idempotency(options: IdempotencyOptions): RequestHandler {
   if (!(retentionDays > 0)) throw new RangeError('retentionDays must be positive');
   if (!(lockTimeoutMs > 0)) throw new RangeError('lockTimeoutMs must be positive');
   const expiresAfter = (now: Date) => new Date(now.getTime() + retentionDays * DAY_MS);
+  const { secrets } = options;
+  const fingerprintKey = secrets?.subkey('idempotency-request-fingerprint');
+  const answerContext = (scope: KeyScope) => `idempotency-answer:${scope.userId}:${scope.key}`;
+  /** The answer's body as stored: sealed (as UTF-8 text) when there is a box and a body. */
+  const storedBody = (scope: KeyScope, body: Buffer) => (secrets && body.length > 0 ? Buffer.from(secrets.seal(body.toString('base64'), answerContext(scope)), 'utf8') : body);
+  /** A stored body back: sealed ones are opened (a key no longer configured throws); bodies stored before sealing are as they were. */
+  const answerBody = (scope: KeyScope, stored: Buffer) => {
+    const text = stored.subarray(0, 3).toString('latin1') === 'v1:' ? stored.toString('utf8') : undefined;
+    return secrets && text !== undefined ? Buffer.from(secrets.open(text, answerContext(scope)), 'base64') : stored;
+  };
 
   async function claim(scope: KeyScope, requestHash: string): Promise<Claim> {
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
@@ -115,7 +135,10 @@ export function idempotency(options: IdempotencyOptions): RequestHandler {
       // Gone (a 5xx released it), expired or abandoned since the insert looked: claim again.
       if (row === undefined || row.expires_at.getTime() <= now.getTime()) continue;
       if (row.request_hash !== requestHash) return { kind: 'key_reused' };
-      if (row.state === 'completed') return { kind: 'replay', response: storedResponse(row) };
+      if (row.state === 'completed') {
+        const response = storedResponse(row);
+        return { kind: 'replay', response: { ...response, body: answerBody(scope, response.body) } };
+      }
       if (row.locked_at !== null && row.locked_at.getTime() <= abandonedBefore.getTime()) continue;
       return { kind: 'in_flight' };
     }
@@ -136,7 +159,7 @@ export function idempotency(options: IdempotencyOptions): RequestHandler {
           state: 'completed',
           response_status: response.status,
           response_headers: JSON.stringify(response.headers),
-          response_body: response.body,
+          response_body: storedBody(scope, response.body),
           locked_at: null,
           expires_at: expiresAfter(clock()),
         });
@@ -155,7 +178,7 @@ export function idempotency(options: IdempotencyOptions): RequestHandler {
       const key = idempotencyKeyOf(req);
       if (key === undefined) return next();
       scope = { userId: req.auth.userId, key };
-      outcome = await claim(scope, requestFingerprint(req.method, req.originalUrl, req.body));
+      outcome = await claim(scope, requestFingerprint(req.method, req.originalUrl, req.body, fingerprintKey));
     } catch (error) {
       return next(error);
     }
@@ -232,11 +255,12 @@ function parseStructuredString(raw: string): string | undefined {
 }
 
 /**
- * SHA-256 of method, path with query, and the body in canonical JSON (keys sorted): the body arrives
- * parsed, and a retry that re-serializes it with other spacing or key order is the same request.
+ * SHA-256 (HMAC-SHA256 under `key`, when given) of method, path with query, and the body in canonical
+ * JSON (keys sorted): the body arrives parsed, and a retry that re-serializes it with other spacing or
+ * key order is the same request.
  */
-export function requestFingerprint(method: string, path: string, body: unknown): string {
-  const hash = createHash('sha256').update(`${method.toUpperCase()}\n${path}\n`);
+export function requestFingerprint(method: string, path: string, body: unknown, key?: Buffer): string {
+  const hash = (key ? createHmac('sha256', key) : createHash('sha256')).update(`${method.toUpperCase()}\n${path}\n`);
   if (Buffer.isBuffer(body)) hash.update('bytes\n').update(body);
   else if (body !== undefined) hash.update('json\n').update(canonicalJson(body));
   return hash.digest('hex');

@@ -117,6 +117,29 @@ export const notFoundRoute: RequestHandler = (req, res) => {
   sendProblem(res, new Problem('not_found', 'HTTP.ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`), req.originalUrl);
 };
 
+const DATABASE_RETRY_AFTER_SECONDS = 1;
+
+/** SQLSTATEs of a lost or refused session: class 08 (connection exception), server shutting down or starting, no slots. */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P01|57P02|57P03|53300)$/;
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTCONN']);
+const UNAVAILABLE_MESSAGE = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection)/;
+
+/**
+ * Whether the request failed because the database could not be reached or dropped the session (a
+ * restart, a failover, a full pool): not the client's mistake and not a bug, but a moment to retry in,
+ * answered 503 with Retry-After. A write that failed this way was not acknowledged; whether it was
+ * committed is what Idempotency-Key and client-chosen ids settle on the retry.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let cause = error, depth = 0; typeof cause === 'object' && cause !== null && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const { code, message, name } = cause as { code?: unknown; message?: unknown; name?: unknown };
+    if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) return true;
+    if (name === 'KnexTimeoutError') return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+  }
+  return false;
+}
+
 /** Express's body parser errors, mapped to the client mistakes they are. */
 function fromBodyParser(error: { type?: string; status?: number; statusCode?: number }): CodedError | undefined {
   switch (error.type) {
@@ -144,6 +167,16 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     const coded = isCodedError(error) ? error : fromBodyParser(error as { type?: string });
     if (coded) {
       sendProblem(res, coded, req.originalUrl);
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      logger.warn({ err: error, method: req.method, url: req.originalUrl }, 'database unavailable');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const retryAfter = { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) };
+      sendProblem(res, new Problem('unavailable', 'SERVICE.DATABASE_UNAVAILABLE', 'the database is unavailable for a moment; retry shortly', undefined, retryAfter), req.originalUrl);
       return;
     }
     logger.error({ err: error, method: req.method, url: req.originalUrl }, 'unhandled error');

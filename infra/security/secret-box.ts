@@ -16,7 +16,7 @@
  * processes starting together agree on a single key. Keys the database holds still open what they
  * sealed after SECRETS_KEY is set, so configuring a key later loses nothing.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 
 export const SECRETS_KEY_VARIABLE = 'SECRETS_KEY';
@@ -97,6 +97,14 @@ export class SecretBox {
     } catch {
       throw new SecretBoxError('the sealed secret does not open: tampered with, or sealed with another key or for another context');
     }
+  }
+
+  /**
+   * A 32-byte key for `purpose` (e.g. keying a MAC), derived (HKDF-SHA256) from the sealing key: never
+   * the sealing key itself, different for every purpose, and new after a rotation.
+   */
+  subkey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.sealing.key, Buffer.alloc(0), `scriptorium-secret-box\0subkey\0${purpose}`, KEY_BYTES));
   }
 
   /** Whether `sealed` opens (in `context`) to exactly `plaintext`; false when it does not open at all. */

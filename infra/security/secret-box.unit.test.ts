@@ -72,6 +72,18 @@ describe('secret box', () => {
     expect(rotated.keyIds).toEqual([fresh.keyId, old.keyId]);
   });
 
+  it('derives subkeys: one per purpose, never the key itself, new after a rotation', () => {
+    const key = generateSecretKey();
+    const box = new SecretBox([key]);
+    const mac = box.subkey('idempotency-request-fingerprint');
+    expect(mac).toHaveLength(32);
+    expect(mac.equals(key.key)).toBe(false);
+    expect(box.subkey('idempotency-request-fingerprint').equals(mac)).toBe(true);
+    expect(new SecretBox([key, generateSecretKey()]).subkey('idempotency-request-fingerprint').equals(mac)).toBe(true);
+    expect(box.subkey('another purpose').equals(mac)).toBe(false);
+    expect(new SecretBox([generateSecretKey(), key]).subkey('idempotency-request-fingerprint').equals(mac)).toBe(false);
+  });
+
   it('never puts the secret or the sealed value in an error message', () => {
     const box = new SecretBox([generateSecretKey()]);
     const sealed = new SecretBox([generateSecretKey()]).seal(secret, context);

@@ -3,6 +3,9 @@
  * rows (see migrations/20261122_0009_prayer_points_and_graph.ts for the tables and graph-keys.ts for
  * the encoding). Edges are not stored pair by pair: related notes are found at query time by index
  * lookups on (owner_id, chapter) and (owner_id, to_verse), so a note's edit rewrites only its own rows.
+ * Nothing of sharing is kept here: who may see a note (its owner, and the members of circles it is
+ * shared with) is read at query time from the circles read models (query-api/graph/graph-queries.ts),
+ * so unsharing, leaving or removal needs no graph row to change.
  *
  * Every note event carries what the graph needs: NoteCreated, NoteEdited and NoteScriptureReviewed the
  * note's effective passages (`scripture`); deletes and restores flip a flag on the note's rows.

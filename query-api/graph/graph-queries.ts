@@ -62,14 +62,17 @@ interface Visibility {
   readonly shared: ReadonlyMap<string, { ownerId: string; ownerName: string | null }>;
 }
 
-/** What `userId` can see, by the rule of GET /api/shared, read in the answer's snapshot. */
+/**
+ * What `userId` can see, by the rule of GET /api/shared, read in the answer's snapshot. The notes'
+ * deletion is left to the graph rows (every lookup skips deleted rows): joining the notes here would
+ * make this an index walk from the caller's circles through their shares and nothing more.
+ */
 async function visibility(trx: Knex.Transaction, userId: string): Promise<Visibility> {
-  const rows = (await visibleShares(trx, userId, 'note')
-    .join('graph_notes as g', function () {
-      this.on('g.note_id', '=', 's.item_id').andOn('g.owner_id', '=', 's.owner_id');
-    })
-    .andWhere('g.deleted', false)
-    .distinct('g.note_id', 'g.owner_id', 'u.display_name as owner_name')) as Array<{ note_id: string; owner_id: string; owner_name: string | null }>;
+  const rows = (await visibleShares(trx, userId, 'note').distinct('s.item_id as note_id', 's.owner_id', 'u.display_name as owner_name')) as Array<{
+    note_id: string;
+    owner_id: string;
+    owner_name: string | null;
+  }>;
   const shared = new Map(rows.map((row) => [row.note_id, { ownerId: row.owner_id, ownerName: row.owner_name ?? null }]));
   return { me: userId, owners: [userId, ...new Set(rows.map((row) => row.owner_id))], shared };
 }
@@ -98,15 +101,35 @@ interface ScoreRow {
 /**
  * Per (source, target) pair: shared verses, chapters shared without a shared verse, summed link weight
  * and link count, and the score. Sources are given notes; targets any other visible live note.
+ *
+ * Other notes' rows are reached by index probes only: the visible segments of each chapter the sources
+ * cite or link into (`near`: one (owner_id, chapter) probe per chapter and visible owner), and the
+ * visible links into each source segment (one (owner_id, to_verse) range probe per segment and owner).
+ * The probes are LATERAL subqueries fenced with OFFSET 0: unfenced, the planner (which expects a note
+ * to have a hundred links where most have a handful) hashes every segment of the visible owners
+ * instead, a scan that grows with their notes.
  */
 const SCORES = `
-  WITH src AS (
+  WITH src AS MATERIALIZED (
     SELECT note_id, chapter, first, last FROM graph_segments WHERE note_id = ANY(CAST(:sources AS uuid[])) AND NOT deleted
+  ),
+  src_links AS MATERIALIZED (
+    SELECT note_id, from_verse, to_verse, to_chapter, weight FROM graph_links WHERE note_id = ANY(CAST(:sources AS uuid[])) AND NOT deleted
+  ),
+  chapters AS (
+    SELECT chapter FROM src UNION SELECT to_chapter FROM src_links
+  ),
+  near AS MATERIALIZED (
+    SELECT o.note_id, o.chapter, o.first, o.last
+      FROM chapters c
+      CROSS JOIN LATERAL (
+        SELECT o.note_id, o.chapter, o.first, o.last FROM graph_segments o WHERE ${VISIBLE('o')} AND o.chapter = c.chapter AND NOT o.deleted OFFSET 0
+      ) o
   ),
   seg_pairs AS (
     SELECT s.note_id AS source, o.note_id AS target, s.chapter,
            SUM(GREATEST(0, LEAST(s.last, o.last) - GREATEST(s.first, o.first) + 1)) AS shared
-      FROM src s JOIN graph_segments o ON ${VISIBLE('o')} AND o.chapter = s.chapter AND NOT o.deleted AND o.note_id <> s.note_id
+      FROM src s JOIN near o ON o.chapter = s.chapter AND o.note_id <> s.note_id
      GROUP BY 1, 2, 3
   ),
   seg_scores AS (
@@ -114,12 +137,14 @@ const SCORES = `
   ),
   link_pairs AS (
     SELECT l.note_id AS source, o.note_id AS target, l.from_verse AS mine, l.to_verse AS theirs, l.weight
-      FROM graph_links l
-      JOIN graph_segments o ON ${VISIBLE('o')} AND o.chapter = l.to_chapter AND NOT o.deleted AND l.to_verse BETWEEN o.first AND o.last AND o.note_id <> l.note_id
-     WHERE l.note_id = ANY(CAST(:sources AS uuid[])) AND NOT l.deleted
+      FROM src_links l JOIN near o ON o.chapter = l.to_chapter AND l.to_verse BETWEEN o.first AND o.last AND o.note_id <> l.note_id
     UNION
     SELECT s.note_id, l.note_id, l.to_verse, l.from_verse, l.weight
-      FROM src s JOIN graph_links l ON ${VISIBLE('l')} AND NOT l.deleted AND l.to_verse BETWEEN s.first AND s.last AND l.note_id <> s.note_id
+      FROM src s
+      CROSS JOIN LATERAL (
+        SELECT l.note_id, l.from_verse, l.to_verse, l.weight FROM graph_links l
+         WHERE ${VISIBLE('l')} AND NOT l.deleted AND l.to_verse BETWEEN s.first AND s.last AND l.note_id <> s.note_id OFFSET 0
+      ) l
   ),
   link_scores AS (
     SELECT source, target, SUM(weight) AS tsk, COUNT(*) AS links FROM link_pairs GROUP BY 1, 2
@@ -263,8 +288,9 @@ export function graphQueries(deps: { db: Knex }): RouteSpec[] {
     const found = await snapshot(db, async (trx) => {
       const visible = await visibility(trx, me);
       const note = (await trx('graph_notes').where({ note_id: noteId.toLowerCase() }).first('note_id', 'owner_id', 'deleted')) as Pick<GraphNoteRow, 'note_id' | 'owner_id' | 'deleted'> | undefined;
-      // The caller's own note (deleted or not: a deleted one has no related notes), or one shared with them.
-      if (!note || (note.owner_id !== me && !visible.shared.has(note.note_id))) return undefined;
+      // The caller's own note (deleted or not: a deleted one has no related notes), or a live one shared with them.
+      const sharedNote = note !== undefined && note.owner_id === visible.shared.get(note.note_id)?.ownerId && !note.deleted;
+      if (!note || (note.owner_id !== me && !sharedNote)) return undefined;
       const pairs = note.deleted ? [] : await scores(trx, visible, [note.note_id], limit);
       const targets = pairs.map((p) => p.target);
       const why = await reasons(trx, visible, [note.note_id], targets);

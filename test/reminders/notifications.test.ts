@@ -212,7 +212,10 @@ describe('notifications', () => {
       await waitFor(() => mail().length === 1, 10_000, 'the e-mail');
       expect(mail()[0]!.to).toEqual([ann.email]);
       expect(mail()[0]!.raw).toContain('Subject: Reminder: Isaiah 40:31');
-      expect((await deliveries()).find((item) => item.channel === 'email' && item.notificationId === notificationId)).toMatchObject({ status: 'delivered', attempts: 1 });
+      // The message is out before the attempt's outcome is recorded and projected.
+      const email = async () => (await deliveries()).find((item) => item.channel === 'email' && item.notificationId === notificationId);
+      await waitFor(async () => (await email())?.status !== 'pending', 10_000, 'the e-mail attempt recorded');
+      expect(await email()).toMatchObject({ status: 'delivered', attempts: 1 });
 
       // Not before the backoff has passed ...
       await delivery.tick();

@@ -3,11 +3,13 @@
  * it reaches the log, so no stored event (nor the read model, nor the idempotency table) holds it and
  * no log line shows it; the delivery worker opens it to sign, and the receiver verifies the HMAC with
  * its own copy. A sealed secret is bound to its owner: copied to another user's channels, it does not
- * open, and that delivery fails saying so.
+ * open, and that delivery fails saying so. The idempotency table, which keeps answers and request
+ * fingerprints, holds neither a token shown once nor a fast hash of a password.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { requestFingerprint } from '../../infra/http/idempotency';
 import { createLogger } from '../../infra/logging/logger';
 import { signUp, startTestService, type SignedUpUser, type TestService } from '../support/test-service';
 import { waitFor } from '../support/wait-for';
@@ -130,6 +132,30 @@ describe('webhook secrets', () => {
     await waitFor(async () => (await webhookDelivery(notificationId))?.status === 'failed', 10_000, 'the failed delivery');
     expect(await webhookDelivery(notificationId)).toMatchObject({ attempts: 1, last_error: 'the webhook secret cannot be opened on this server: set the webhook again' });
     expect(endpoint.received.filter((request) => request.body.includes(notificationId))).toEqual([]);
+  });
+
+  it('keeps tokens shown once and passwords out of the idempotency table, and still replays the answer', async () => {
+    const zoe = await signUp(t.http);
+    const note = await createNote(t.http, zoe, 'John 1:1');
+    const created = await t.http.post(`/api/notes/${note}/links`).set(zoe.auth).set('Idempotency-Key', 'link-1').send({});
+    expect(created.status).toBe(201);
+    const token = created.body.token as string;
+    expect(token.length).toBeGreaterThan(20);
+    const replayed = await t.http.post(`/api/notes/${note}/links`).set(zoe.auth).set('Idempotency-Key', 'link-1').send({});
+    expect([replayed.status, replayed.headers['idempotent-replayed'], replayed.body]).toEqual([201, 'true', created.body]);
+    const row = await t.db.knex('idempotency_keys').where({ user_id: zoe.id, key: 'link-1' }).first();
+    expect(row.response_body.toString('utf8')).toMatch(/^v1:/);
+    expect(row.response_body.toString('utf8')).not.toContain(token);
+
+    const change = { currentPassword: zoe.password, newPassword: 'an even better horse battery staple' };
+    const changed = await t.http.post('/api/me/password').set(zoe.auth).set('Idempotency-Key', 'password-1').send(change);
+    expect(changed.status).toBe(200);
+    const passwordRow = await t.db.knex('idempotency_keys').where({ user_id: zoe.id, key: 'password-1' }).first();
+    // Not the bare SHA-256 of the request, which anyone reading the table could test password guesses against.
+    expect(passwordRow.request_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(passwordRow.request_hash).not.toBe(requestFingerprint('POST', '/api/me/password', change));
+    const again = await t.http.post('/api/me/password').set(zoe.auth).set('Idempotency-Key', 'password-1').send(change);
+    expect([again.status, again.headers['idempotent-replayed']]).toEqual([200, 'true']);
   });
 
   it('leaves the secret in no stored event, read model or idempotency row, and in no log line', async () => {
