@@ -10,7 +10,8 @@
  *     "Rom.8.28 cross-references Gen.50.20";
  *  3. chapters both cite without sharing a verse there (SAME_CHAPTER_WEIGHT each, the weakest):
  *     "same chapter Rom.8".
- * Every join is an index lookup: segments by (owner_id, chapter), links by (owner_id, to_verse).
+ * Every lookup of other notes' rows is an index probe: segments by (owner_id, chapter), links by
+ * (owner_id, to_verse) (see SCORES).
  *
  * Visibility: a user sees the graph among the notes they can see: their own, and the notes shared with
  * a circle they belong to, by exactly the rule of `GET /api/shared` (`visibleShares`: the circle exists,
@@ -53,19 +54,23 @@ export const graphQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-/** The notes a user can see besides their own: the live notes shared with them, and whose they are. */
+/** A PostgreSQL array literal of ids (knex would spread a JS array binding into a list). */
+const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
+
+/** The notes a user can see besides their own: the notes shared with them, and whose they are. */
 interface Visibility {
   readonly me: string;
   /** The caller and every owner of a note shared with them: the owners the index lookups run over. */
   readonly owners: readonly string[];
-  /** Note id -> its owner, for the notes shared with the caller (not their own). */
+  /** Note id -> its owner, for the notes shared with the caller (not their own; deleted ones too: every lookup skips deleted rows). */
   readonly shared: ReadonlyMap<string, { ownerId: string; ownerName: string | null }>;
 }
 
 /**
- * What `userId` can see, by the rule of GET /api/shared, read in the answer's snapshot. The notes'
- * deletion is left to the graph rows (every lookup skips deleted rows): joining the notes here would
- * make this an index walk from the caller's circles through their shares and nothing more.
+ * What `userId` can see, by the rule of GET /api/shared, read in the answer's snapshot: an index walk
+ * from the caller's memberships through their circles' shares. Whether a shared note is deleted is left
+ * to the graph rows (every lookup skips deleted rows, and a deleted shared note's related notes are a
+ * 404), so the notes themselves are not joined here: that join would have the planner hash them all.
  */
 async function visibility(trx: Knex.Transaction, userId: string): Promise<Visibility> {
   const rows = (await visibleShares(trx, userId, 'note').distinct('s.item_id as note_id', 's.owner_id', 'u.display_name as owner_name')) as Array<{
@@ -187,7 +192,6 @@ interface Pair {
   readonly score: number;
 }
 
-const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
 
 /**
  * One answer's reads, in one read-only snapshot (its queries agree with each other) with JIT off: the
