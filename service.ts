@@ -24,7 +24,7 @@ import { workspacesRoutes } from './command-api/workspaces/workspaces-routes';
 import { attachmentsRoutes } from './command-api/attachments/attachments-routes';
 import { exportsRoutes } from './command-api/exports/exports-routes';
 import { ConfigError, loadConfig, type Config } from './infra/config/config';
-import { authenticate } from './infra/http/authentication';
+import { authenticate, type AccessTokenVerifier } from './infra/http/authentication';
 import { healthRoutes } from './infra/http/health';
 import { listen, type RunningServer } from './infra/http/http-server';
 import { idempotency, purgeExpired } from './infra/http/idempotency';
@@ -94,6 +94,8 @@ export interface Service {
   /** The reminder dispatcher and notification delivery worker (projectors part only). */
   readonly reminders: ReminderWorkers | undefined;
   readonly metrics: Metrics;
+  /** Checks the access tokens this service issues (the benchmarks' like-for-like baseline authenticates with it). */
+  readonly accessTokens: AccessTokenVerifier;
   readonly commandRoutes: readonly RouteSpec[];
   readonly queryRoutes: readonly RouteSpec[];
   /** Answers held requests (long polls) at once; call before closing the HTTP server. */
@@ -248,6 +250,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     projectors,
     reminders: reminderWorkers,
     metrics,
+    accessTokens,
     commandRoutes,
     queryRoutes,
     beginShutdown() {

@@ -1,17 +1,30 @@
 /**
  * The document benchmarks, on the whole service in this process driven over HTTP (see
  * support/bench-service.ts): edits (PUT with If-Match) and reads (GET) at a fixed concurrency next to
- * a plain Express route that runs one UPDATE or SELECT on a plain table, and the latency of one edit
- * as a function of the document's history, with the command side's aggregate cache warm and cold.
+ * two baselines that run one UPDATE or SELECT on a plain table (a bare Express route, and seed 000's
+ * CRUD design behind the service's own middleware), and the latency of one edit as a function of the
+ * document's history, with the command side's aggregate cache warm and cold.
  * Each function measures one thing and answers figures; bench/run.ts decides the order and prints them.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import express from 'express';
+import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
+import { pinoHttp } from 'pino-http';
+import { updateDocumentBody } from '../command-api/documents/document-schemas';
+import { pathId } from '../command-api/respond';
 import { documentStreamId, type DocumentEvent } from '../domain/documents/document';
 import type { EventToAppend } from '../infra/event-store/event-store';
 import type { LogPosition } from '../infra/event-store/log-position';
+import { authenticate } from '../infra/http/authentication';
+import { jsonBody } from '../infra/http/json-body';
+import { notFoundRoute, Problem, problemHandler } from '../infra/http/problem';
+import { requestContext } from '../infra/http/request-context';
+import { mountRoutes, type RouteSpec } from '../infra/http/routes';
+import { parseRequest } from '../infra/http/validation';
+import { createMetrics, httpMetrics } from '../infra/metrics/metrics';
+import { httpLogOptions } from '../infra/telemetry/http-logging';
+import { traceRequests } from '../infra/telemetry/http-tracing';
 import type { BenchSchema } from './support/bench-schema';
 import { startService, type RunningService } from './support/bench-service';
 import type { Operation } from './support/concurrency-runner';
@@ -211,7 +224,7 @@ function roundRobin<T>(items: readonly T[]): <R>(use: (item: T) => Promise<R>) =
   };
 }
 
-// --- The baseline: a tiny Express app, one statement per request, on a plain table --------------------
+// --- The bare baseline: a tiny Express app, one statement per request, on a plain table ---------------
 
 export class Baseline {
   private constructor(
@@ -260,74 +273,230 @@ export class Baseline {
   }
 }
 
-// --- Parts 5 and 6: edits and reads at fixed concurrency, next to the baseline ------------------------
+// --- The like-for-like baseline: seed 000's CRUD design behind the service's own middleware -----------
+
+/** Seed 000's `documents` table, less the ETag column (this route takes no If-Match). */
+interface CrudDocumentRow {
+  id: string;
+  workspace_id: string;
+  title: string;
+  content: string;
+  deleted: boolean;
+  updated_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const CRUD_COLUMNS = 'id, workspace_id, title, content, deleted, updated_by, created_at, updated_at';
+
+function crudDocumentJson(row: CrudDocumentRow) {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    title: row.title,
+    content: row.content,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    updatedBy: row.updated_by,
+    deleted: row.deleted,
+  };
+}
+
+/**
+ * The design of seed 000 done like-for-like: documents are rows updated in place, and the routes run
+ * the middleware the service's own routes run, from the service's own modules and settings: request
+ * context, request tracing, pino-http with the service's logger and options, HTTP metrics (the PUT
+ * counted as a command), bearer authentication with the service's access-token verifier (so the
+ * session's tokens work), and for the PUT the JSON body checks with the service's limit and the zod
+ * schema of a document edit; errors are problem+json through the service's handler. Then one
+ * statement: `UPDATE ... RETURNING` the row, or one `SELECT`. What it leaves out is what the
+ * event-sourced service adds on top of a CRUD app: the membership check, If-Match, the event append
+ * and its projections, idempotency keys and read-your-writes.
+ */
+export class CrudBaseline {
+  private constructor(
+    readonly api: HttpClient,
+    readonly ids: readonly string[],
+    private readonly server: { close(): Promise<void> },
+  ) {}
+
+  /** The table (rows in the session's workspace) and its app on a loopback port; the pool is the caller's. */
+  static async start(pool: pg.Pool, main: RunningService, session: DocumentsSession, documents: number): Promise<CrudBaseline> {
+    await pool.query(`
+      CREATE TABLE crud_documents (
+        id uuid PRIMARY KEY,
+        workspace_id uuid NOT NULL,
+        title text NOT NULL,
+        content text NOT NULL,
+        deleted boolean NOT NULL DEFAULT false,
+        updated_by uuid NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const inserted = await pool.query<{ id: string }>(
+      `INSERT INTO crud_documents (id, workspace_id, title, content, updated_by)
+       SELECT gen_random_uuid(), $1, 'Planning ' || n, $2, $3 FROM generate_series(1, $4::int) AS n RETURNING id::text`,
+      [session.workspaceId, documentContent(0), session.userId, documents],
+    );
+    await pool.query('VACUUM ANALYZE crud_documents');
+
+    const { config, logger } = main;
+    const maxContentBytes = config.DOCUMENT_MAX_CONTENT_BYTES;
+    const notFound = () => new Problem('not_found', 'DOCUMENT.NOT_FOUND', 'no such document');
+    async function update(req: Request, res: Response) {
+      const id = pathId(req, 'id', 'DOCUMENT.NOT_FOUND');
+      const body = parseRequest(updateDocumentBody, req.body, 'body');
+      if (Buffer.byteLength(body.content, 'utf8') > maxContentBytes) {
+        throw new Problem('payload_too_large', 'DOCUMENT.CONTENT_TOO_LARGE', `content may be at most ${maxContentBytes} bytes`);
+      }
+      const updated = await pool.query<CrudDocumentRow>(
+        `UPDATE crud_documents SET title = $1, content = $2, updated_by = $3, updated_at = now() WHERE id = $4 AND NOT deleted RETURNING ${CRUD_COLUMNS}`,
+        [body.title, body.content, req.auth!.userId, id],
+      );
+      const row = updated.rows[0];
+      if (!row) throw notFound();
+      res.status(200).json(crudDocumentJson(row));
+    }
+    async function get(req: Request, res: Response) {
+      const id = pathId(req, 'id', 'DOCUMENT.NOT_FOUND');
+      const selected = await pool.query<CrudDocumentRow>(`SELECT ${CRUD_COLUMNS} FROM crud_documents WHERE id = $1 AND NOT deleted`, [id]);
+      const row = selected.rows[0];
+      if (!row) throw notFound();
+      res.status(200).json(crudDocumentJson(row));
+    }
+    const queryRoutes: RouteSpec[] = [{ method: 'get', path: '/crud/documents/:id', access: 'user', summary: 'One document (CRUD baseline)', handler: get }];
+    const commandRoutes: RouteSpec[] = [
+      { method: 'put', path: '/crud/documents/:id', access: 'user', summary: 'Edit a document in place (CRUD baseline)', body: updateDocumentBody, handler: update },
+    ];
+
+    // Assembled as service.ts assembles the service's app: the same middleware in the same order.
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(requestContext());
+    app.use(traceRequests());
+    app.use(pinoHttp({ logger, ...httpLogOptions() }));
+    app.use(httpMetrics(createMetrics({ processMetrics: false }), { commands: commandRoutes }));
+    const auth = authenticate(main.service.accessTokens);
+    const queries = express.Router();
+    mountRoutes(queries, queryRoutes, auth);
+    app.use(queries);
+    const commands = express.Router();
+    commands.use(...jsonBody({ limitBytes: config.JSON_BODY_LIMIT_BYTES }));
+    mountRoutes(commands, commandRoutes, auth);
+    app.use(commands);
+    app.use(notFoundRoute);
+    app.use(problemHandler(logger));
+    const server = await listenOnLoopback(app);
+    return new CrudBaseline(new HttpClient(server.baseUrl, DOCUMENT_CONCURRENCY), inserted.rows.map((row) => row.id), server);
+  }
+
+  async close(): Promise<void> {
+    this.api.close();
+    await this.server.close();
+  }
+}
+
+// --- Parts 5 and 6: edits and reads at fixed concurrency, next to both baselines ----------------------
 
 export interface ServiceComparison {
   readonly service: SettledResult;
+  /** The bare route: express.json and one statement. */
   readonly baseline: SettledResult;
-  /** Every answer the service gave, warm-up included, by status. */
+  /** The like-for-like CRUD route (CrudBaseline): the service's middleware and one statement. */
+  readonly crud: SettledResult;
+  /** Every answer each workload got, warm-up included, by status. */
   readonly serviceStatuses: StatusCounts;
   readonly baselineStatuses: StatusCounts;
+  readonly crudStatuses: StatusCounts;
 }
 
-export async function measureEditsAgainstBaseline(session: DocumentsSession, baseline: Baseline, sizes: DocumentSizes): Promise<ServiceComparison> {
-  const serviceStatuses: StatusCounts = new Map();
-  const baselineStatuses: StatusCounts = new Map();
+/** The service's PUTs, the bare route's and the CRUD route's UPDATEs, interleaved (same documents, rows and content). */
+export async function measureEditsAgainstBaseline(session: DocumentsSession, baseline: Baseline, crud: CrudBaseline, sizes: DocumentSizes): Promise<ServiceComparison> {
+  const statuses = noStatuses();
   const nextDocument = roundRobin(session.documents);
   const nextRow = roundRobin(baseline.ids.map((id) => ({ id, edits: 0 })));
+  const nextCrudRow = roundRobin(crud.ids.map((id) => ({ id, edits: 0 })));
   const serviceEdit: Operation = () =>
     nextDocument(async (document) => {
       const response = await session.edit(document);
-      count(serviceStatuses, response.status);
+      count(statuses.service, response.status);
       return response.status === 200 ? 1 : 0;
     });
   const baselineEdit: Operation = () =>
     nextRow(async (row) => {
       row.edits++;
       const response = await baseline.api.request('PUT', `/baseline/documents/${row.id}`, { json: { title: 'Planning', content: documentContent(row.edits) } });
-      count(baselineStatuses, response.status);
+      count(statuses.baseline, response.status);
       return response.status === 200 ? 1 : 0;
     });
-  return compare(session, sizes, serviceEdit, baselineEdit, serviceStatuses, baselineStatuses);
+  const crudEdit: Operation = () =>
+    nextCrudRow(async (row) => {
+      row.edits++;
+      const response = await crud.api.request('PUT', `/crud/documents/${row.id}`, { headers: session.auth, json: { title: 'Planning', content: documentContent(row.edits) } });
+      count(statuses.crud, response.status);
+      return response.status === 200 ? 1 : 0;
+    });
+  return compare(session, sizes, [serviceEdit, baselineEdit, crudEdit], statuses);
 }
 
-export async function measureReadsAgainstBaseline(session: DocumentsSession, baseline: Baseline, sizes: DocumentSizes): Promise<ServiceComparison> {
-  const serviceStatuses: StatusCounts = new Map();
-  const baselineStatuses: StatusCounts = new Map();
+export async function measureReadsAgainstBaseline(session: DocumentsSession, baseline: Baseline, crud: CrudBaseline, sizes: DocumentSizes): Promise<ServiceComparison> {
+  const statuses = noStatuses();
   const nextDocument = roundRobin(session.documents);
   const nextRow = roundRobin(baseline.ids);
+  const nextCrudRow = roundRobin(crud.ids);
   const serviceRead: Operation = () =>
     nextDocument(async (document) => {
       const response = await session.api.request('GET', `/api/documents/${document.id}`, { headers: session.auth });
-      count(serviceStatuses, response.status);
+      count(statuses.service, response.status);
       return response.status === 200 ? 1 : 0;
     });
   const baselineRead: Operation = () =>
     nextRow(async (id) => {
       const response = await baseline.api.request('GET', `/baseline/documents/${id}`);
-      count(baselineStatuses, response.status);
+      count(statuses.baseline, response.status);
       return response.status === 200 ? 1 : 0;
     });
-  return compare(session, sizes, serviceRead, baselineRead, serviceStatuses, baselineStatuses);
+  const crudRead: Operation = () =>
+    nextCrudRow(async (id) => {
+      const response = await crud.api.request('GET', `/crud/documents/${id}`, { headers: session.auth });
+      count(statuses.crud, response.status);
+      return response.status === 200 ? 1 : 0;
+    });
+  return compare(session, sizes, [serviceRead, baselineRead, crudRead], statuses);
+}
+
+interface ComparisonStatuses {
+  readonly service: StatusCounts;
+  readonly baseline: StatusCounts;
+  readonly crud: StatusCounts;
+}
+
+function noStatuses(): ComparisonStatuses {
+  return { service: new Map(), baseline: new Map(), crud: new Map() };
 }
 
 async function compare(
   session: DocumentsSession,
   sizes: DocumentSizes,
-  serviceOperation: Operation,
-  baselineOperation: Operation,
-  serviceStatuses: StatusCounts,
-  baselineStatuses: StatusCounts,
+  workloads: readonly [service: Operation, baseline: Operation, crud: Operation],
+  statuses: ComparisonStatuses,
 ): Promise<ServiceComparison> {
-  const [service, baseline] = await runInterleavedSettled({
+  const [service, baseline, crud] = await runInterleavedSettled({
     concurrency: DOCUMENT_CONCURRENCY,
     warmupMs: sizes.warmupMs,
     durationMs: sizes.measureMs,
     rounds: DOCUMENT_ROUNDS,
-    workloads: [serviceOperation, baselineOperation],
+    workloads,
     settle: () => session.settle(),
   });
-  return { service: service!, baseline: baseline!, serviceStatuses, baselineStatuses };
+  return {
+    service: service!,
+    baseline: baseline!,
+    crud: crud!,
+    serviceStatuses: statuses.service,
+    baselineStatuses: statuses.baseline,
+    crudStatuses: statuses.crud,
+  };
 }
 
 // --- Part 7: edit latency by history, aggregate cache warm and cold -----------------------------------

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { BOOK_IDS, VERSES_PER_CHAPTER } from '../domain/scripture/canon-data';
 import { chapterRange, toOsisRange, toVerseRange, type OsisRange, type VerseRange } from '../domain/scripture/verse-index';
+import { seededRandom, type SeededRandom } from '../test/support/seeded-random';
 import type { BenchSchema } from './support/bench-schema';
 import { startService, withServiceSchema } from './support/bench-service';
 import { HttpClient, jsonOf } from './support/http-client';
@@ -38,21 +39,7 @@ const POPULAR_CHAPTERS = [
   ['Gen', 1],
 ] as const;
 
-/** Deterministic, so two runs search the same corpus. */
-export function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
-  return { next, int, pick: <T>(items: readonly T[]): T => items[int(0, items.length - 1)]! };
-}
-export type Random = ReturnType<typeof random>;
-
-function randomChapter(rng: Random): VerseRange {
+function randomChapter(rng: SeededRandom): VerseRange {
   if (rng.next() < 0.05) {
     const [book, chapter] = rng.pick(POPULAR_CHAPTERS);
     return chapterRange(book, chapter)!;
@@ -62,7 +49,7 @@ function randomChapter(rng: Random): VerseRange {
 }
 
 /** A passage as notes cite them: mostly a verse or a few, sometimes a whole chapter. */
-function citedPassage(rng: Random): VerseRange {
+function citedPassage(rng: SeededRandom): VerseRange {
   const chapter = randomChapter(rng);
   const form = rng.next();
   if (form < 0.15) return chapter;
@@ -73,7 +60,7 @@ function citedPassage(rng: Random): VerseRange {
 const PROSE_REFERENCES = ['Romans 8:28', 'Gen 50:20', 'John 3:16-18', '1 Cor 13:4-7', 'Psalm 23', 'Isaiah 53:5', 'Phil 4:13', 'Heb 11:1', 'Mic 6:8', 'Eph 2:8-9'];
 
 /** About 1 KB of study prose citing `count` passages. */
-function noteContent(rng: Random, count: number): string {
+function noteContent(rng: SeededRandom, count: number): string {
   const sentences: string[] = [];
   for (let i = 0; i < count; i++) sentences.push(`Read ${rng.pick(PROSE_REFERENCES)} slowly and note what it says about grace, and how the promise holds in trouble.`);
   while (sentences.join(' ').length < 1_000) sentences.push('The passage was read aloud twice, then we wrote down the questions it raised for the week ahead.');
@@ -91,7 +78,7 @@ export async function measureNotes(db: BenchSchema, scale: number, progress: (li
         'sign-up',
       );
       const auth = { authorization: `Bearer ${signup.accessToken}` };
-      const rng = random(20261122);
+      const rng = seededRandom(20261122);
 
       const createCount = Math.max(200, Math.round(1_000 * Math.min(scale, 10)));
       progress(`... ${createCount} note creates, one at a time, after 50 warm-up`);
@@ -153,7 +140,7 @@ export async function measureNotes(db: BenchSchema, scale: number, progress: (li
 }
 
 /** Inserts `count` notes of `ownerId` with 1..4 passages each into `notes` and `note_passages`; answers the passage count. */
-export async function fillReadModel(knex: Knex, ownerId: string, count: number, rng: Random): Promise<number> {
+export async function fillReadModel(knex: Knex, ownerId: string, count: number, rng: SeededRandom): Promise<number> {
   let passages = 0;
   const start = Date.parse('2020-01-01T00:00:00Z');
   for (let done = 0; done < count; done += FILL_BATCH) {

@@ -5,7 +5,7 @@
  * when the run ends or fails, and, on a best-effort basis, when it is interrupted.
  */
 import { loadConfig, type Config } from '../../infra/config/config';
-import { silentLogger } from '../../infra/logging/logger';
+import { silentLogger, type Logger } from '../../infra/logging/logger';
 import { createService, type Service, type ServicePart } from '../../service';
 import type { BenchSchema } from './bench-schema';
 import { listenOnLoopback } from './http-client';
@@ -22,6 +22,8 @@ export const SERVICE_APPLICATION_NAMES = ['scriptorium-all', 'scriptorium-all-le
 export interface RunningService {
   readonly service: Service;
   readonly config: Config;
+  /** The logger the service was given (silent): a baseline that logs as the service does uses it too. */
+  readonly logger: Logger;
   readonly baseUrl: string;
   close(): Promise<void>;
 }
@@ -58,7 +60,8 @@ export async function startService(db: BenchSchema, schema: string, parts?: read
     RATE_LIMIT_LOGIN_FAILURES_PER_IP: '1000000',
     ACCESS_TOKEN_TTL_SECONDS: '3600',
   });
-  const service = await createService(config, silentLogger, parts ? { parts } : {});
+  const logger = silentLogger;
+  const service = await createService(config, logger, parts ? { parts } : {});
   const server = await listenOnLoopback(service.app).catch(async (error: unknown) => {
     await service.close();
     throw error;
@@ -66,6 +69,7 @@ export async function startService(db: BenchSchema, schema: string, parts?: read
   return {
     service,
     config,
+    logger,
     baseUrl: server.baseUrl,
     async close() {
       await server.close();

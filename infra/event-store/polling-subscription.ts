@@ -8,6 +8,7 @@ import type { LogSubscription, RecordedEvent } from './event-store';
 import { LogPosition } from './log-position';
 import { eventsOf } from './iterate-batches';
 import { WakeupTopics, type Wakeups } from '../wakeups/wakeups';
+import { WakeableSleep } from '../wakeups/wakeable-sleep';
 
 export interface PollingSubscriptionOptions {
   readonly readAll: (fromPosition: LogPosition | 'start', maxCount: number) => Promise<RecordedEvent[]>;
@@ -25,7 +26,8 @@ export class PollingSubscription implements LogSubscription {
   private position: LogPosition | 'start';
   /** Highest position announced by a wake-up; reading again soon is worth it while we are behind it. */
   private announced: LogPosition | undefined;
-  private wake: (() => void) | undefined;
+  /** Between reads; woken by a wake-up and by close. */
+  private readonly pause = new WakeableSleep();
   private readonly unsubscribe: () => void;
   private isClosed = false;
   private pendingBatch: Promise<RecordedEvent[]> | undefined;
@@ -35,7 +37,7 @@ export class PollingSubscription implements LogSubscription {
     this.unsubscribe = options.wakeups.subscribe(WakeupTopics.logAppended, (payload) => {
       const announced = LogPosition.parse(payload);
       if (announced && (this.announced === undefined || announced > this.announced)) this.announced = announced;
-      this.wake?.();
+      this.pause.wake();
     });
   }
 
@@ -55,7 +57,7 @@ export class PollingSubscription implements LogSubscription {
     if (this.isClosed) return;
     this.isClosed = true;
     this.unsubscribe();
-    this.wake?.();
+    this.pause.wake();
     await this.pendingBatch?.catch(() => undefined);
   }
 
@@ -75,27 +77,13 @@ export class PollingSubscription implements LogSubscription {
       const behind = this.announced !== undefined && (this.position === 'start' || this.announced > this.position);
       if (behind) {
         // An announced append is not readable yet: an older transaction is still open. Retry soon.
-        await this.sleep(behindDelayMs);
+        await this.pause.sleep(behindDelayMs);
         behindDelayMs = Math.min(behindDelayMs * 2, 50);
       } else {
         behindDelayMs = 1;
-        await this.sleep(this.options.wakeups.live ? this.options.livePollMs : this.options.fallbackPollMs);
+        await this.pause.sleep(this.options.wakeups.live ? this.options.livePollMs : this.options.fallbackPollMs);
       }
     }
     return [];
-  }
-
-  /** Sleeps until the timeout, a wake-up or close, whichever comes first. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        if (self.wake === done) self.wake = undefined;
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -17,6 +17,27 @@ export const WakeupTopics = {
   projectionProgress: (projection: string) => `projection.${projection}`,
 } as const;
 
+/**
+ * Waits for the next message on `topic`, at most `ms`, and no longer than until one of `signals` is
+ * aborted (a closed request, the service shutting down). Never rejects, and leaves no listener or timer
+ * behind. A long poll calls it in a loop, re-reading its read model after each wake: a message is only
+ * a hint that something may have changed.
+ */
+export function nextWakeup(wakeups: Wakeups, topic: string, ms: number, ...signals: AbortSignal[]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      for (const signal of signals) signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const unsubscribe = wakeups.subscribe(topic, done);
+    for (const signal of signals) signal.addEventListener('abort', done, { once: true });
+    if (signals.some((signal) => signal.aborted)) done();
+  });
+}
+
 /** Wake-ups inside one process (the embedded default, and tests). */
 export class InProcessWakeups implements Wakeups {
   private readonly listeners = new Map<string, Set<(payload: string) => void>>();

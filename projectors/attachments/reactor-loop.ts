@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../../infra/logging/logger';
 import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
+import { WakeableSleep } from '../../infra/wakeups/wakeable-sleep';
 
 export interface ReactorLoopOptions {
   readonly name: string;
@@ -20,7 +21,7 @@ export interface ReactorLoopOptions {
 
 export class ReactorLoop {
   private running = false;
-  private wake: (() => void) | undefined;
+  private readonly pause = new WakeableSleep();
   private loop: Promise<void> | undefined;
   private unsubscribers: Array<() => void> = [];
 
@@ -29,14 +30,14 @@ export class ReactorLoop {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribers = this.options.projections.map((projection) => this.options.wakeups.subscribe(WakeupTopics.projectionProgress(projection), () => this.wake?.()));
+    this.unsubscribers = this.options.projections.map((projection) => this.options.wakeups.subscribe(WakeupTopics.projectionProgress(projection), () => this.pause.wake()));
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     for (const unsubscribe of this.unsubscribers) unsubscribe();
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
   }
 
@@ -48,20 +49,7 @@ export class ReactorLoop {
       } catch (error) {
         this.options.logger.warn({ err: error, reactor: this.options.name }, 'reactor round failed; retrying');
       }
-      if (!worked && this.running) await this.sleep();
+      if (!worked && this.running) await this.pause.sleep(this.options.pollMs);
     }
-  }
-
-  private sleep(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, this.options.pollMs);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wake = undefined;
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -14,6 +14,7 @@ import { toVerseRange, type OsisRange } from '../../domain/scripture/verse-index
 import { unreachable } from '../../domain/shared/events';
 import { upsertIfNewer, type Projection } from '../runtime/projection';
 import { versionStatements, type VersionTables } from '../versions/aggregate-versions';
+import { createdNoteColumns, editedNoteColumns } from './note-columns';
 
 const VERSION_TABLES: VersionTables = { current: 'notes', versions: 'note_versions', labels: 'note_labels', key: 'note_id' };
 
@@ -50,7 +51,7 @@ export const notesProjection: Projection = {
 
     switch (event.type) {
       case 'NoteCreated': {
-        const { noteId, ownerId, title, content, dateTime, tags, topics, scripture, createdAt } = event.data;
+        const { noteId, ownerId, title, content, scripture, createdAt } = event.data;
         return [
           // Before the row exists: a replay of the create (the row is there) inserts nothing.
           sql.raw(
@@ -62,28 +63,15 @@ export const notesProjection: Projection = {
             [noteId, ownerId, ...passageArrays(scripture), noteId],
           ),
           versions.created(noteId, createdAt, ownerId, title, content),
-          upsertIfNewer(sql, 'notes', ['id'], {
-            id: noteId,
-            owner_id: ownerId,
-            title,
-            content,
-            date_time: dateTime,
-            tags: [...tags],
-            topics: [...topics],
-            scripture: [...scripture],
-            revision,
-            created_at: createdAt,
-            updated_at: createdAt,
-            deleted: false,
-          }),
+          upsertIfNewer(sql, 'notes', ['id'], { ...createdNoteColumns(event.data), revision }),
         ];
       }
       case 'NoteEdited': {
-        const { noteId, title, content, dateTime, tags, topics, scripture, editedAt, editedBy } = event.data;
+        const { noteId, title, content, scripture, editedAt, editedBy } = event.data;
         return [
           ...replacePassages(noteId, scripture),
           versions.edited(noteId, editedAt, editedBy, title, content),
-          note(noteId).update({ title, content, date_time: dateTime, tags: [...tags], topics: [...topics], scripture: [...scripture], revision, updated_at: editedAt }),
+          note(noteId).update({ ...editedNoteColumns(event.data), revision }),
         ];
       }
       case 'NoteScriptureReviewed': {

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import type { NoteEvent } from '../../domain/notes/note';
 import { unreachable } from '../../domain/shared/events';
+import { createdNoteColumns, editedNoteColumns } from './note-columns';
 
 export const NOTE_SYNC_EVENTS = ['NoteCreated', 'NoteEdited', 'NoteScriptureReviewed', 'NoteDeleted', 'NoteRestored'] as const;
 
@@ -20,30 +21,13 @@ export interface SyncStamp {
 export function noteSyncStatement(event: NoteEvent, sql: Knex.Transaction, change: SyncStamp): Knex.QueryBuilder {
   const note = (id: string) => sql('sync_notes').where('id', id).andWhere('revision', '<', change.revision);
   switch (event.type) {
-    case 'NoteCreated': {
-      const { noteId, ownerId, title, content, dateTime, tags, topics, scripture, createdAt } = event.data;
+    case 'NoteCreated':
       return sql('sync_notes')
-        .insert({
-          id: noteId,
-          owner_id: ownerId,
-          title,
-          content,
-          date_time: dateTime,
-          tags: [...tags],
-          topics: [...topics],
-          scripture: [...scripture],
-          created_at: createdAt,
-          updated_at: createdAt,
-          deleted: false,
-          ...change,
-        })
+        .insert({ ...createdNoteColumns(event.data), ...change })
         .onConflict('id')
         .ignore();
-    }
-    case 'NoteEdited': {
-      const { noteId, title, content, dateTime, tags, topics, scripture, editedAt } = event.data;
-      return note(noteId).update({ title, content, date_time: dateTime, tags: [...tags], topics: [...topics], scripture: [...scripture], updated_at: editedAt, ...change });
-    }
+    case 'NoteEdited':
+      return note(event.data.noteId).update({ ...editedNoteColumns(event.data), ...change });
     case 'NoteScriptureReviewed':
       return note(event.data.noteId).update({ scripture: [...event.data.scripture], updated_at: event.data.reviewedAt, ...change });
     case 'NoteDeleted':

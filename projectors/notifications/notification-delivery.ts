@@ -18,6 +18,7 @@ import type { Mailer } from '../../infra/mail/mailer';
 import type { SecretBox } from '../../infra/security/secret-box';
 import { webhookSecretContext } from '../../domain/reminders/reminder-settings';
 import type { DeliveryOutcome, WebhookSender } from '../../infra/webhooks/webhook-sender';
+import { WakeableSleep } from '../../infra/wakeups/wakeable-sleep';
 
 export interface NotificationDeliveryOptions {
   readonly db: Knex;
@@ -62,7 +63,7 @@ interface NotificationRow {
 export class NotificationDelivery {
   private running = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly pause = new WakeableSleep();
 
   constructor(private readonly options: NotificationDeliveryOptions) {}
 
@@ -74,7 +75,7 @@ export class NotificationDelivery {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
     this.loop = undefined;
   }
@@ -236,15 +237,7 @@ export class NotificationDelivery {
         this.options.logger.warn({ err: error }, 'notification delivery pass failed; retrying');
       }
       if (!this.running) break;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          if (this.wake === done) this.wake = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, this.options.intervalMs);
-        this.wake = done;
-      });
+      await this.pause.sleep(this.options.intervalMs);
     }
   }
 }

@@ -20,6 +20,7 @@ import type { EventStore } from '../../infra/event-store/event-store';
 import type { Logger } from '../../infra/logging/logger';
 import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
 import { handleCommand, loadAggregate } from '../../command-api/command-handling';
+import { WakeableSleep } from '../../infra/wakeups/wakeable-sleep';
 
 export interface ReminderDispatcherOptions {
   readonly store: EventStore;
@@ -54,7 +55,7 @@ const RECENT_MS = 5 * 60_000;
 export class ReminderDispatcher {
   private running = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly pause = new WakeableSleep();
   private unsubscribe: (() => void) | undefined;
   /** reminder id -> the fire_at we fired (and when, by the wall clock, for pruning). */
   private readonly recent = new Map<string, { fireAt: number; firedAt: number }>();
@@ -64,7 +65,7 @@ export class ReminderDispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.options.wakeups?.subscribe(WakeupTopics.projectionProgress('reminders'), () => this.wake?.());
+    this.unsubscribe = this.options.wakeups?.subscribe(WakeupTopics.projectionProgress('reminders'), () => this.pause.wake());
     this.loop = this.run();
   }
 
@@ -72,7 +73,7 @@ export class ReminderDispatcher {
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
     this.loop = undefined;
   }
@@ -147,7 +148,7 @@ export class ReminderDispatcher {
         this.options.logger.warn({ err: error }, 'reminder dispatch scan failed; retrying');
       }
       if (!this.running) break;
-      await this.sleep(await this.untilNext().catch(() => this.options.intervalMs));
+      await this.pause.sleep(await this.untilNext().catch(() => this.options.intervalMs));
     }
   }
 
@@ -162,18 +163,6 @@ export class ReminderDispatcher {
     const next = row[0]?.next;
     if (!next) return this.options.intervalMs;
     return Math.max(0, Math.min(this.options.intervalMs, next.getTime() - now.getTime()));
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.wake === done) this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }
 

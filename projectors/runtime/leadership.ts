@@ -19,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../../infra/logging/logger';
+import { WakeableSleep } from '../../infra/wakeups/wakeable-sleep';
 
 /** What leadership starts and stops: a ProjectionRunner. */
 export interface LedRunner {
@@ -56,7 +57,8 @@ export class ProjectionLeadership {
   private session: Session | undefined;
   private stopping = false;
   private leading = false;
-  private wake: (() => void) | undefined;
+  /** Between tries and checks; woken when stopping or when the connection is lost. */
+  private readonly pause = new WakeableSleep();
   private abandon: (() => void) | undefined;
   private readonly connection: LeadershipConnection;
 
@@ -84,7 +86,7 @@ export class ProjectionLeadership {
   /** Stops the runner (its batch in hand commits), releases the lock and closes the connection. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.pause.wake();
     // A standby has nothing to finish: don't wait for a connection attempt to time out.
     if (!this.leading) this.abandon?.();
     await this.loop;
@@ -106,14 +108,14 @@ export class ProjectionLeadership {
         this.session = undefined;
         await lease?.release();
       }
-      if (!this.stopping) await this.sleep(this.retryMs);
+      if (!this.stopping) await this.pause.sleep(this.retryMs);
     }
   }
 
   /** The connection, or undefined when stopping cut the wait for it short. */
   private async acquire(): Promise<Lease | undefined> {
     const abandoned = new Promise<undefined>((resolve) => (this.abandon = () => resolve(undefined)));
-    const leasing = this.connection.lease(() => this.wake?.());
+    const leasing = this.connection.lease(() => this.pause.wake());
     const lease = await Promise.race([leasing, abandoned]).finally(() => (this.abandon = undefined));
     if (lease) return lease;
     void leasing.then((late) => late.release(), () => undefined);
@@ -131,7 +133,7 @@ export class ProjectionLeadership {
         return false;
       }
       if (this.stopping) return false;
-      await this.sleep(this.retryMs);
+      await this.pause.sleep(this.retryMs);
       if (this.stopping) return false;
     }
   }
@@ -145,7 +147,7 @@ export class ProjectionLeadership {
     this.options.runner.start();
     try {
       while (!this.stopping) {
-        await this.sleep(this.retryMs);
+        await this.pause.sleep(this.retryMs);
         if (this.stopping) break;
         if (session.lost) throw session.lost;
         // A session that died quietly (no reset, no FIN) shows up here rather than as an event.
@@ -157,19 +159,6 @@ export class ProjectionLeadership {
       this.options.onChange?.(false);
     }
     await session.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]).catch(() => undefined);
-  }
-
-  /** Waits `ms`, or less when stopping or when the connection is lost. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.wake === done) this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }
 

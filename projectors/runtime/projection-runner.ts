@@ -20,6 +20,7 @@ import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
 import { CheckpointMoved, moveCheckpoint, readCheckpoint, recordProjectionError, type Checkpoint } from './checkpoints';
 import { checkpointMoveSql, compileBatch, runBatchTransaction, statementBuilder } from './batch-sql';
 import type { Projection, SqlStatement } from './projection';
+import { WakeableSleep } from '../../infra/wakeups/wakeable-sleep';
 
 export interface ProjectionRunnerOptions {
   readonly store: EventStore;
@@ -41,7 +42,8 @@ export class ProjectionRunner {
   private checkpoint: Checkpoint = 'start';
   private readonly handled: ReadonlySet<string>;
   private readonly progressListeners = new Set<(position: LogPosition) => void>();
-  private retryTimer: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  /** Between a failure and the retry; woken when stopping. */
+  private readonly pause = new WakeableSleep();
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.handled = new Set(options.projection.handles);
@@ -65,10 +67,7 @@ export class ProjectionRunner {
   /** Lets the batch in hand commit, then stops. */
   async stop(): Promise<void> {
     this.running = false;
-    if (this.retryTimer) {
-      clearTimeout(this.retryTimer.timer);
-      this.retryTimer.resolve();
-    }
+    this.pause.wake();
     await this.subscription?.close();
     await this.loop;
   }
@@ -101,7 +100,7 @@ export class ProjectionRunner {
           await recordProjectionError(this.options.db, this.name, message).catch(() => undefined);
         }
         await this.subscription?.close().catch(() => undefined);
-        await this.wait(retryDelay);
+        await this.pause.sleep(retryDelay);
         retryDelay = Math.min(retryDelay * 2, this.options.maxRetryDelayMs ?? 10_000);
       } finally {
         await this.subscription?.close().catch(() => undefined);
@@ -155,16 +154,6 @@ export class ProjectionRunner {
         for (const statement of Array.isArray(statements) ? statements : [statements]) await statement;
       }
       await moveCheckpoint(trx, this.name, this.checkpoint, last, relevant.length);
-    });
-  }
-
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.retryTimer = undefined;
-        resolve();
-      }, ms);
-      this.retryTimer = { timer, resolve };
     });
   }
 }

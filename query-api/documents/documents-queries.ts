@@ -10,6 +10,7 @@ import { etagOf, ifNoneMatchHits } from '../../infra/http/conditional';
 import { Problem } from '../../infra/http/problem';
 import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
+import { decodeUpdatedAtCursor, encodeUpdatedAtCursor } from '../updated-at-cursor';
 import { versionList } from '../versions/version-list';
 import { visibleWorkspace } from '../workspaces/workspaces-queries';
 
@@ -50,27 +51,6 @@ const listQuery = z.strictObject({
   includeDeleted: z.enum(['true', 'false']).optional(),
 });
 
-interface Cursor {
-  readonly updatedAt: string;
-  readonly id: string;
-}
-
-function encodeCursor(row: DocumentRow): string {
-  return Buffer.from(JSON.stringify({ u: row.updated_at.toISOString(), i: row.id })).toString('base64url');
-}
-
-function decodeCursor(text: string): Cursor {
-  try {
-    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { u?: unknown; i?: unknown };
-    if (typeof parsed.u === 'string' && !Number.isNaN(Date.parse(parsed.u)) && typeof parsed.i === 'string' && UUID.test(parsed.i)) {
-      return { updatedAt: parsed.u, id: parsed.i };
-    }
-  } catch {
-    // fall through
-  }
-  throw new Problem('invalid', 'REQUEST.INVALID_CURSOR', 'the cursor is not one this service issued');
-}
-
 const pathParam = (req: Request, name: string) => {
   const value = req.params[name];
   return typeof value === 'string' ? value : undefined;
@@ -106,12 +86,12 @@ export function documentsQueries(deps: { db: Knex }): RouteSpec[] {
     if (params.includeDeleted !== 'true') query.andWhere('deleted', false);
     if (params.query) query.andWhereRaw(`search @@ websearch_to_tsquery('simple', ?)`, [params.query]);
     if (params.cursor) {
-      const cursor = decodeCursor(params.cursor);
+      const cursor = decodeUpdatedAtCursor(params.cursor);
       query.andWhereRaw('(updated_at, id) < (?::timestamptz, ?::uuid)', [cursor.updatedAt, cursor.id]);
     }
     const rows = await query;
     const page = rows.slice(0, params.limit);
-    res.json({ items: page.map(documentJson), nextCursor: rows.length > params.limit ? encodeCursor(page[page.length - 1]!) : null });
+    res.json({ items: page.map(documentJson), nextCursor: rows.length > params.limit ? encodeUpdatedAtCursor(page[page.length - 1]!) : null });
   }
 
   async function get(req: Request, res: Response) {

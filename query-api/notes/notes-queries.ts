@@ -58,6 +58,24 @@ export function noteJson(row: NoteRow) {
   };
 }
 
+/**
+ * A note as those it is shown to without being its owner see it (circle members it is shared with, a
+ * public link): its text and passages, no owner id, no creation time, no deleted flag.
+ */
+export function readerNoteJson(row: Pick<NoteRow, 'id' | 'title' | 'date_time' | 'tags' | 'topics' | 'scripture' | 'revision' | 'updated_at'> & { content: string }) {
+  return {
+    id: row.id,
+    title: row.title,
+    content: row.content,
+    dateTime: row.date_time.toISOString(),
+    tags: row.tags,
+    topics: row.topics,
+    scripture: row.scripture,
+    revision: Number(row.revision),
+    updatedAt: row.updated_at?.toISOString() ?? null,
+  };
+}
+
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 /** A date alone is its midnight in UTC (not in the database session's time zone). */
 const toInstant = (value: string | undefined) => (value === undefined ? undefined : value.length === 10 ? `${value}T00:00:00Z` : value);

@@ -15,7 +15,7 @@ import { LogPosition } from '../../infra/event-store/log-position';
 import { Problem } from '../../infra/http/problem';
 import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
-import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
+import { nextWakeup, WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
 
 export const MAX_STREAM_SECONDS = 3_600;
 
@@ -117,23 +117,6 @@ export function notificationsQueries(deps: NotificationsQueryDeps): RouteSpec[] 
     });
   }
 
-  /** Waits until the notifications projection moves (or `ms` pass, or the stream or the service ends). */
-  function projectionMoved(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        unsubscribe();
-        signal.removeEventListener('abort', done);
-        deps.shutdown.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      const unsubscribe = deps.wakeups.subscribe(WakeupTopics.projectionProgress('notifications'), done);
-      signal.addEventListener('abort', done, { once: true });
-      deps.shutdown.addEventListener('abort', done, { once: true });
-    });
-  }
-
   async function stream(req: Request, res: Response) {
     const params = parseRequest(streamQuery, req.query, 'query');
     const lastEventId = req.header('last-event-id');
@@ -176,7 +159,8 @@ export function notificationsQueries(deps: NotificationsQueryDeps): RouteSpec[] 
           res.write(': keep-alive\n\n');
           lastWrite = Date.now();
         }
-        await projectionMoved(Math.min(left, heartbeatMs, deps.wakeups.live ? 1_000 : 100), closed.signal);
+        // Woken when the notifications projection moves (or the stream or the service ends).
+        await nextWakeup(deps.wakeups, WakeupTopics.projectionProgress('notifications'), Math.min(left, heartbeatMs, deps.wakeups.live ? 1_000 : 100), closed.signal, deps.shutdown);
       }
     } catch {
       // The headers are out: the only answer left is to end the stream; the client reconnects with Last-Event-ID.

@@ -10,6 +10,7 @@ import { etagOf, ifNoneMatchHits } from '../../infra/http/conditional';
 import { Problem } from '../../infra/http/problem';
 import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
+import { decodeUpdatedAtCursor, encodeUpdatedAtCursor } from '../updated-at-cursor';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -53,22 +54,6 @@ export const listPrayerPointsQuery = z.strictObject({
   cursor: z.string().max(500).optional(),
 });
 
-function encodeCursor(row: PrayerPointRow): string {
-  return Buffer.from(JSON.stringify({ u: row.updated_at.toISOString(), i: row.id })).toString('base64url');
-}
-
-function decodeCursor(text: string): { updatedAt: string; id: string } {
-  try {
-    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { u?: unknown; i?: unknown };
-    if (typeof parsed.u === 'string' && !Number.isNaN(Date.parse(parsed.u)) && typeof parsed.i === 'string' && UUID.test(parsed.i)) {
-      return { updatedAt: parsed.u, id: parsed.i };
-    }
-  } catch {
-    // fall through
-  }
-  throw new Problem('invalid', 'REQUEST.INVALID_CURSOR', 'the cursor is not one this service issued');
-}
-
 export function prayerPointsQueries(deps: { db: Knex }): RouteSpec[] {
   const { db } = deps;
 
@@ -83,12 +68,12 @@ export function prayerPointsQueries(deps: { db: Knex }): RouteSpec[] {
       .limit(params.limit + 1);
     if (params.status) query.andWhere('status', params.status);
     if (params.cursor) {
-      const cursor = decodeCursor(params.cursor);
+      const cursor = decodeUpdatedAtCursor(params.cursor);
       query.andWhereRaw('(updated_at, id) < (?::timestamptz, ?::uuid)', [cursor.updatedAt, cursor.id]);
     }
     const rows = (await query) as PrayerPointRow[];
     const page = rows.slice(0, params.limit);
-    res.json({ items: page.map(prayerPointJson), nextCursor: rows.length > params.limit ? encodeCursor(page[page.length - 1]!) : null });
+    res.json({ items: page.map(prayerPointJson), nextCursor: rows.length > params.limit ? encodeUpdatedAtCursor(page[page.length - 1]!) : null });
   }
 
   async function get(req: Request, res: Response) {

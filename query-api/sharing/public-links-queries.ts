@@ -10,6 +10,7 @@ import type { Knex } from 'knex';
 import { Problem } from '../../infra/http/problem';
 import type { RouteSpec } from '../../infra/http/routes';
 import { visibleDocument } from '../documents/documents-queries';
+import { readerNoteJson } from '../notes/notes-queries';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -61,21 +62,7 @@ export function publicLinksQueries(deps: { db: Knex; clock: () => Date }): Route
     }
     const row = await db('notes').where({ id: link.item_id, deleted: false }).first('id', 'title', 'content', 'date_time', 'tags', 'topics', 'scripture', 'revision', 'updated_at');
     if (!row) throw linkGone();
-    return res.json({
-      itemType: 'note',
-      expiresAt,
-      note: {
-        id: row.id,
-        title: row.title,
-        content: row.content,
-        dateTime: row.date_time.toISOString(),
-        tags: row.tags,
-        topics: row.topics,
-        scripture: row.scripture,
-        revision: Number(row.revision),
-        updatedAt: row.updated_at?.toISOString() ?? null,
-      },
-    });
+    return res.json({ itemType: 'note', expiresAt, note: readerNoteJson(row) });
   }
 
   async function linksOf(itemType: 'document' | 'note', itemId: string, res: Response) {

@@ -8,6 +8,7 @@ import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import { Problem } from '../../infra/http/problem';
 import type { RouteSpec } from '../../infra/http/routes';
+import { readerNoteJson } from '../notes/notes-queries';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -91,18 +92,7 @@ export function sharedQueries(deps: { db: Knex }): RouteSpec[] {
         role: circle.role,
         notes: notes
           .filter((row) => row.circle_id === circle.id)
-          .map((row) => ({
-            id: row.id,
-            title: row.title,
-            content: row.content,
-            dateTime: row.date_time.toISOString(),
-            tags: row.tags,
-            topics: row.topics,
-            scripture: row.scripture,
-            revision: Number(row.revision),
-            updatedAt: row.updated_at?.toISOString() ?? null,
-            ...sharing(row),
-          })),
+          .map((row) => ({ ...readerNoteJson(row), ...sharing(row) })),
         prayerPoints: points
           .filter((row) => row.circle_id === circle.id)
           .map((row) => ({

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { Problem } from '../../infra/http/problem';
 import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
-import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
+import { nextWakeup, WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
 import { decodeCursor, encodeCursor, type SyncCursor } from './sync-cursor';
 import { readSyncPage, type SyncPage } from './sync-feed';
 
@@ -44,23 +44,6 @@ export function syncRoutes(deps: SyncDeps): RouteSpec[] {
     return storeId;
   }
 
-  /** Waits until the sync projection moves (or `ms` pass, or the request or the service ends). */
-  function projectionMoved(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        unsubscribe();
-        signal.removeEventListener('abort', done);
-        deps.shutdown.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      const unsubscribe = deps.wakeups.subscribe(WakeupTopics.projectionProgress('sync'), done);
-      signal.addEventListener('abort', done, { once: true });
-      deps.shutdown.addEventListener('abort', done, { once: true });
-    });
-  }
-
   async function since(req: Request, res: Response) {
     const params = parseRequest(sinceQuery, req.query, 'query');
     const store = await ourStore();
@@ -73,7 +56,8 @@ export function syncRoutes(deps: SyncDeps): RouteSpec[] {
     let page: SyncPage = await readSyncPage(deps.db, userId, after, params.limit);
     assertUsable(page, after);
     while (page.changes.length === 0 && Date.now() < deadline && !closed.signal.aborted && !deps.shutdown.aborted) {
-      await projectionMoved(Math.min(deadline - Date.now(), deps.wakeups.live ? 1_000 : 100), closed.signal);
+      // Woken when the sync projection moves (or the request or the service ends).
+      await nextWakeup(deps.wakeups, WakeupTopics.projectionProgress('sync'), Math.min(deadline - Date.now(), deps.wakeups.live ? 1_000 : 100), closed.signal, deps.shutdown);
       if (closed.signal.aborted) return;
       page = await readSyncPage(deps.db, userId, page.cursor, params.limit);
     }

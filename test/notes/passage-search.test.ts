@@ -9,36 +9,21 @@ import { BOOK_IDS, BOOK_NAMES, VERSES_PER_CHAPTER, type BookId } from '../../dom
 import { toOsisRange, toVerseRange, type OsisRange } from '../../domain/scripture/verse-index';
 import { readCheckpoint } from '../../projectors/runtime/checkpoints';
 import { noteSearchQuery } from '../../query-api/notes/notes-queries';
+import { seededRandom, type SeededRandom } from '../support/seeded-random';
 import { signUp, startTestService, type SignedUpUser, type TestService } from '../support/test-service';
 import { waitFor } from '../support/wait-for';
 
 const NOTES = 2_000;
 const QUERIES = 400;
 
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
-  const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)]!;
-  return { next, int, pick };
-}
-
-type Random = ReturnType<typeof random>;
-
-function randomChapter(rng: Random): { book: BookId; chapter: number; verses: number } {
+function randomChapter(rng: SeededRandom): { book: BookId; chapter: number; verses: number } {
   const book = rng.pick(BOOK_IDS);
   const chapter = rng.int(1, VERSES_PER_CHAPTER[book].length);
   return { book, chapter, verses: VERSES_PER_CHAPTER[book][chapter - 1]! };
 }
 
 /** A reference as people write it in a note. */
-function writtenReference(rng: Random): string {
+function writtenReference(rng: SeededRandom): string {
   const { book, chapter, verses } = randomChapter(rng);
   const name = BOOK_NAMES[book];
   const verse = rng.int(1, verses);
@@ -49,7 +34,7 @@ function writtenReference(rng: Random): string {
 }
 
 /** A passage someone searches for: a verse, a range, a chapter or a whole book. */
-function searchedPassage(rng: Random): OsisRange {
+function searchedPassage(rng: SeededRandom): OsisRange {
   const { book, chapter, verses } = randomChapter(rng);
   const form = rng.next();
   const first = toVerseRange(`${book}.${chapter}.1` as OsisRange).first;
@@ -91,7 +76,7 @@ describe('passage search', () => {
     t = await startTestService('notes_passages');
     ann = await signUp(t.http);
     bob = await signUp(t.http);
-    const rng = random(20261122);
+    const rng = seededRandom(20261122);
     const bodies = Array.from({ length: NOTES }, (_, i) => {
       const references = Array.from({ length: rng.int(0, 4) }, () => writtenReference(rng));
       return {
@@ -162,7 +147,7 @@ describe('passage search', () => {
     expect(notes.size + bobNotes.size).toBe(NOTES);
     const citing = [...notes.values()].filter((note) => note.scripture.length > 0).length;
     expect(citing).toBeGreaterThan(notes.size * 0.6); // the corpus really cites scripture
-    const rng = random(7);
+    const rng = seededRandom(7);
     // Passages of notes themselves too, so that many queries have answers.
     const cited = [...notes.values()].flatMap((note) => note.scripture);
     const passages = Array.from({ length: QUERIES }, (_, i) => (i % 4 === 0 ? (rng.pick(cited) as OsisRange) : searchedPassage(rng)));

@@ -3,7 +3,6 @@
  * possibly mid-transaction) and restarting it never loses or doubles an effect. The read model after
  * dozens of kills must equal a clean rebuild, and its counters must equal the number of events.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { LogPosition } from '../../infra/event-store/log-position';
 import { PostgresEventStore } from '../../infra/event-store/postgres/postgres-event-store';
@@ -13,28 +12,13 @@ import { readCheckpoint } from '../../projectors/runtime/checkpoints';
 import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
 import { event } from '../event-store/conformance';
 import { countingProjection, countingTablesContent, createCountingTables } from '../support/counting-projection';
+import { killHard, startTsxChild } from '../support/child-process';
 import { createTestSchema, type TestSchema } from '../support/test-database';
 import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(180_000);
 
 const CHILD = path.join(__dirname, '../support/projector-child.ts');
-
-function startProjector(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout!.once('data', () => resolve(child));
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 describe('projection runtime under SIGKILL', () => {
   let events: TestSchema;
@@ -72,16 +56,16 @@ describe('projection runtime under SIGKILL', () => {
     });
 
     let kills = 0;
-    let projector = await startProjector(env);
+    let projector = await startTsxChild(CHILD, env);
     const killer = (async () => {
       const writing = Promise.all(writers);
       let done = false;
       void writing.then(() => (done = true));
       while (!done || kills < 20) {
         await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 250));
-        await kill(projector);
+        await killHard(projector);
         kills++;
-        projector = await startProjector(env);
+        projector = await startTsxChild(CHILD, env);
       }
       await writing;
     })();
@@ -90,7 +74,7 @@ describe('projection runtime under SIGKILL', () => {
     try {
       await waitFor(async () => (await readCheckpoint(live.knex, 'counting')) === last, 120_000, 'the restarted projector to catch up');
     } finally {
-      await kill(projector);
+      await killHard(projector);
     }
 
     const rebuild = new ProjectionRunner({ store, db: rebuilt.knex, projection: countingProjection(), wakeups: new InProcessWakeups(), logger: silentLogger });

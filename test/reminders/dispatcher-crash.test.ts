@@ -3,7 +3,6 @@
  * them is SIGKILLed again and again mid-way (appends in flight) and restarted; every due occurrence
  * ends up in the log exactly once, including recurring reminders that missed many periods.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { noteDecider, noteStreamId } from '../../domain/notes/note';
@@ -13,6 +12,7 @@ import { silentLogger } from '../../infra/logging/logger';
 import { InProcessWakeups } from '../../infra/wakeups/wakeups';
 import { remindersProjection } from '../../projectors/reminders/reminders-projection';
 import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
+import { killHard, startTsxChild } from '../support/child-process';
 import { createTestSchema, type TestSchema } from '../support/test-database';
 import { waitFor } from '../support/wait-for';
 
@@ -20,22 +20,6 @@ jest.setTimeout(180_000);
 
 const CHILD = path.join(__dirname, 'dispatcher-child.ts');
 const NOW = '2026-10-25T09:00:00.000Z';
-
-function startDispatcher(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout!.once('data', () => resolve(child));
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 const metadata = () => ({ correlationId: randomUUID(), causationId: randomUUID(), actorId: null, occurredAt: '2026-10-01T00:00:00.000Z' });
 
@@ -81,22 +65,22 @@ describe('reminder dispatch under SIGKILL', () => {
       await waitFor(async () => Number((await db.knex('reminder_schedule').count<{ count: string }[]>({ count: '*' }))[0]!.count) === 1_000, 30_000, 'the schedule');
 
       const env = { DATABASE_URL: db.url, SCHEMA: db.schema, NOW, SLOW_MS: '15' };
-      let victim = await startDispatcher(env);
-      const survivor = await startDispatcher(env);
+      let victim = await startTsxChild(CHILD, env);
+      const survivor = await startTsxChild(CHILD, env);
       let kills = 0;
       try {
         while ((await fired()) < 900 && kills < 20) {
           await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
-          await kill(victim);
+          await killHard(victim);
           kills++;
-          victim = await startDispatcher(env);
+          victim = await startTsxChild(CHILD, env);
         }
         await waitFor(async () => (await fired()) >= 1_000, 90_000, 'every reminder to fire');
         // Give both a few more scans to fire anything twice, were they going to.
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       } finally {
-        await kill(victim);
-        await kill(survivor);
+        await killHard(victim);
+        await killHard(survivor);
       }
       const counts = await db.knex('events').where('event_type', 'ReminderFired').groupBy('stream_id').select('stream_id').count<{ stream_id: string; count: string }[]>({ count: '*' });
       expect(counts).toHaveLength(1_000);
