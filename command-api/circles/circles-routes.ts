@@ -160,6 +160,21 @@ export function circlesRoutes(deps: CirclesDeps): RouteSpec[] {
     respond(res, 204, undefined, { position: result.position });
   }
 
+  /** Revoking with the token itself (what the owner was shown): the same as by the invite's id. */
+  async function revokeInviteByToken(req: Request, res: Response) {
+    const token = typeof req.params.token === 'string' ? req.params.token : '';
+    const circleId = circleOfInviteToken(token);
+    if (!circleId) throw new Problem('not_found', 'INVITE.NOT_FOUND', 'no such invite');
+    const { state } = await loadAggregate(store, circleStreamId(circleId), circleDecider);
+    const tokenHash = hashToken(token);
+    const invite = state.status === 'active' ? Object.values(state.invites).find((candidate) => candidate.tokenHash === tokenHash) : undefined;
+    if (!invite) throw new Problem('not_found', 'INVITE.NOT_FOUND', 'no such invite');
+    const actorId = actorOf(req);
+    const now = clock();
+    const result = await decide(req, circleId, { type: 'RevokeInvite', inviteId: invite.id, actorId, at: now.toISOString() }, now);
+    respond(res, 204, undefined, { position: result.position });
+  }
+
   async function accept(req: Request, res: Response) {
     const token = typeof req.params.token === 'string' ? req.params.token : '';
     const circleId = circleOfInviteToken(token);
@@ -186,6 +201,7 @@ export function circlesRoutes(deps: CirclesDeps): RouteSpec[] {
     { method: 'delete', path: '/api/circles/:id/members/:userId', access: 'user', summary: 'Remove a member (owner), or leave', responses: { 204: 'Removed' }, handler: removeMember },
     { method: 'post', path: '/api/circles/:id/invites', access: 'user', summary: 'Invite someone (owner): a single-use token, shown once', body: inviteBody, responses: { 201: '{id, circleId, email, token, acceptPath, expiresAt}' }, handler: invite },
     { method: 'delete', path: '/api/circles/:id/invites/:inviteId', access: 'user', summary: 'Revoke a pending invite (owner)', responses: { 204: 'Revoked' }, handler: revokeInvite },
+    { method: 'delete', path: '/api/invites/:token', access: 'user', summary: 'Revoke a pending invite by its token (owner)', responses: { 204: 'Revoked' }, handler: revokeInviteByToken },
     { method: 'post', path: '/api/invites/:token/accept', access: 'user', summary: 'Accept an invite (its invitee, or anyone signed in for open invites)', responses: { 200: 'The circle joined' }, handler: accept },
   ];
 }

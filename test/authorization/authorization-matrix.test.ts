@@ -103,6 +103,7 @@ const MATRIX: Record<string, Entry> = {
   'delete /api/circles/:id/invites/:inviteId': {},
   // The victim's invite is for someone else's address: its token must not let the outsider in.
   'post /api/invites/:token/accept': {},
+  'delete /api/invites/:token': {},
   'get /api/public/:token': { noTargetIds: 'public: the token is the credential, and serves one read-only item' },
   'post /api/documents/:id/links': { body: () => ({}) },
   'get /api/documents/:id/links': {},

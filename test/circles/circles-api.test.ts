@@ -130,6 +130,16 @@ describe('circles API', () => {
     expect([late.status, late.body.code]).toEqual([409, 'INVITE.ALREADY_USED']);
   });
 
+  it('an invite can be revoked with its token too, by the owner only', async () => {
+    const circle = await createCircle(ann);
+    const sent = await invite(circle.id, { email: cat.email });
+    expect((await t.http.delete(`/api/invites/${sent.body.token}`).set(bob.auth)).status).toBe(404);
+    expect((await t.http.delete(`/api/invites/${sent.body.token}`).set(ann.auth)).status).toBe(204);
+    expect((await t.http.post(`/api/invites/${sent.body.token}/accept`).set(cat.auth)).status).toBe(404);
+    expect((await t.http.delete(`/api/invites/${circle.id}.not-a-real-token`).set(ann.auth)).status).toBe(404);
+    expect((await t.http.delete('/api/invites/garbage').set(ann.auth)).status).toBe(404);
+  });
+
   it('open invites: anyone signed in may accept, but only once', async () => {
     const circle = await createCircle(ann);
     const closed = await invite(circle.id, {});
