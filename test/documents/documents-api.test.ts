@@ -9,7 +9,7 @@ import { InProcessWakeups } from '../../infra/wakeups/wakeups';
 import { documentsProjection } from '../../projectors/documents/documents-projection';
 import { readCheckpoint } from '../../projectors/runtime/checkpoints';
 import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
-import { createTestSchema } from '../support/test-database';
+import { createTestSchema, lastWrittenPosition } from '../support/test-database';
 import { signUp, startTestService, type SignedUpUser, type TestService } from '../support/test-service';
 import { waitFor } from '../support/wait-for';
 
@@ -212,7 +212,7 @@ describe('documents API', () => {
     const rebuilt = await createTestSchema('documents_rebuild');
     try {
       const store = new PostgresEventStore({ pool: t.db.pool(2), wakeups: new InProcessWakeups() });
-      const head = await store.headPosition();
+      const head = await lastWrittenPosition(t.db.knex);
       const runner = new ProjectionRunner({ store, db: rebuilt.knex, projection: documentsProjection, wakeups: new InProcessWakeups(), logger: silentLogger });
       runner.start();
       await waitFor(async () => (await readCheckpoint(rebuilt.knex, 'documents')) === head, 20_000, 'the rebuild');

@@ -12,7 +12,7 @@ import { notesProjection } from '../../projectors/notes/notes-projection';
 import { readCheckpoint } from '../../projectors/runtime/checkpoints';
 import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
 import { SyncReplica } from '../support/sync-client';
-import { createTestSchema } from '../support/test-database';
+import { createTestSchema, lastWrittenPosition } from '../support/test-database';
 import { signUp, startTestService, type SignedUpUser, type TestService } from '../support/test-service';
 import { waitFor } from '../support/wait-for';
 
@@ -400,7 +400,7 @@ describe('notes API', () => {
     const rebuilt = await createTestSchema('notes_rebuild');
     try {
       const store = new PostgresEventStore({ pool: t.db.pool(2), wakeups: new InProcessWakeups() });
-      const head = await store.headPosition();
+      const head = await lastWrittenPosition(t.db.knex);
       const runner = new ProjectionRunner({ store, db: rebuilt.knex, projection: notesProjection, wakeups: new InProcessWakeups(), logger: silentLogger });
       runner.start();
       await waitFor(async () => (await readCheckpoint(rebuilt.knex, 'notes')) === head, 20_000, 'the rebuild');

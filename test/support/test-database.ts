@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { createKnex, migrate, pgPoolConfig } from '../../infra/database/database';
+import { LogPosition } from '../../infra/event-store/log-position';
 
 export function testDatabaseUrl(): string {
   return process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -42,4 +43,21 @@ export async function createTestSchema(label: string): Promise<TestSchema> {
       await knex.destroy();
     },
   };
+}
+
+/**
+ * The position of the last event in the schema's log, whether or not readers may see it yet. Once
+ * every write a test made has been answered, this is where projections end up. (The store's
+ * `headPosition` is the readable head: it stops below the oldest transaction running anywhere on the
+ * server, so on a server busy with other test files it can lag well behind the last write.)
+ */
+export async function lastWrittenPosition(knex: TestSchema['knex']): Promise<LogPosition | 'start'> {
+  const row = await knex('events')
+    .orderBy([
+      { column: 'transaction_id', order: 'desc' },
+      { column: 'global_position', order: 'desc' },
+    ])
+    .first<{ transaction_id: string; global_position: string } | undefined>(knex.raw('transaction_id::text AS transaction_id'), knex.raw('global_position::text AS global_position'));
+  if (!row) return 'start';
+  return LogPosition.of(BigInt(row.transaction_id), BigInt(row.global_position));
 }
