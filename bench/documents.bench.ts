@@ -1,9 +1,11 @@
 /**
- * The document benchmarks, on the whole service in this process driven over HTTP (see
- * support/bench-service.ts): edits (PUT with If-Match) and reads (GET) at a fixed concurrency next to
- * two baselines that run one UPDATE or SELECT on a plain table (a bare Express route, and seed 000's
- * CRUD design behind the service's own middleware), and the latency of one edit as a function of the
- * document's history, with the command side's aggregate cache warm and cold.
+ * The document benchmarks, on the service driven over HTTP (see support/bench-service.ts; parts 5 and
+ * 6 run on whichever topology they are given: the whole service in this process, or as deployed with
+ * the projectors in a child process, support/deployed-service.ts): edits (PUT with If-Match) and reads
+ * (GET) at a fixed concurrency next to two baselines that run one UPDATE or SELECT on a plain table (a
+ * bare Express route, and seed 000's CRUD design behind the service's own middleware), and the latency
+ * of one edit as a function of the document's history, with the command side's aggregate cache warm
+ * and cold.
  * Each function measures one thing and answers figures; bench/run.ts decides the order and prints them.
  */
 import { randomUUID } from 'node:crypto';
@@ -26,7 +28,7 @@ import { createMetrics, httpMetrics } from '../infra/metrics/metrics';
 import { httpLogOptions } from '../infra/telemetry/http-logging';
 import { traceRequests } from '../infra/telemetry/http-tracing';
 import type { BenchSchema } from './support/bench-schema';
-import { startService, type RunningService } from './support/bench-service';
+import { SERVICE_POOL_MAX, startService, type RunningService } from './support/bench-service';
 import type { Operation } from './support/concurrency-runner';
 import { HttpClient, jsonOf, listenOnLoopback, type HttpResponse } from './support/http-client';
 import { LatencyRecorder, type LatencySummary } from './support/latency-recorder';
@@ -116,7 +118,7 @@ export class DocumentsSession {
   private latest: LogPosition | undefined;
 
   constructor(
-    readonly api: HttpClient,
+    public api: HttpClient,
     readonly auth: Readonly<Record<string, string>>,
     readonly userId: string,
     readonly workspaceId: string,
@@ -186,6 +188,12 @@ export class DocumentsSession {
     }
   }
 
+  /** From now on, talks to `service` (same schema: the user, its token and the documents stay valid). */
+  moveTo(service: RunningService): void {
+    this.api.close();
+    this.api = new HttpClient(service.baseUrl, DOCUMENT_CONCURRENCY);
+  }
+
   close(): void {
     this.api.close();
   }
@@ -231,6 +239,7 @@ export class Baseline {
     readonly api: HttpClient,
     readonly ids: readonly string[],
     private readonly server: { close(): Promise<void> },
+    private readonly pool: pg.Pool,
   ) {}
 
   /** The table and its app on a loopback port; the pool is the caller's (SERVICE_POOL_MAX connections). */
@@ -264,12 +273,14 @@ export class Baseline {
       else res.status(200).json(selected.rows[0]);
     });
     const server = await listenOnLoopback(app);
-    return new Baseline(new HttpClient(server.baseUrl, DOCUMENT_CONCURRENCY), inserted.rows.map((row) => row.id), server);
+    return new Baseline(new HttpClient(server.baseUrl, DOCUMENT_CONCURRENCY), inserted.rows.map((row) => row.id), server, pool);
   }
 
+  /** Stops the app and drops the table, so that a later measurement starts its own on fresh rows. */
   async close(): Promise<void> {
     this.api.close();
     await this.server.close();
+    await this.pool.query('DROP TABLE IF EXISTS baseline_documents');
   }
 }
 
@@ -318,6 +329,7 @@ export class CrudBaseline {
     readonly api: HttpClient,
     readonly ids: readonly string[],
     private readonly server: { close(): Promise<void> },
+    private readonly pool: pg.Pool,
   ) {}
 
   /** The table (rows in the session's workspace) and its app on a loopback port; the pool is the caller's. */
@@ -387,12 +399,14 @@ export class CrudBaseline {
     app.use(notFoundRoute);
     app.use(problemHandler(logger));
     const server = await listenOnLoopback(app);
-    return new CrudBaseline(new HttpClient(server.baseUrl, DOCUMENT_CONCURRENCY), inserted.rows.map((row) => row.id), server);
+    return new CrudBaseline(new HttpClient(server.baseUrl, DOCUMENT_CONCURRENCY), inserted.rows.map((row) => row.id), server, pool);
   }
 
+  /** Stops the app and drops the table, so that a later measurement starts its own on fresh rows. */
   async close(): Promise<void> {
     this.api.close();
     await this.server.close();
+    await this.pool.query('DROP TABLE IF EXISTS crud_documents');
   }
 }
 
@@ -411,7 +425,13 @@ export interface ServiceComparison {
 }
 
 /** The service's PUTs, the bare route's and the CRUD route's UPDATEs, interleaved (same documents, rows and content). */
-export async function measureEditsAgainstBaseline(session: DocumentsSession, baseline: Baseline, crud: CrudBaseline, sizes: DocumentSizes): Promise<ServiceComparison> {
+export async function measureEditsAgainstBaseline(
+  session: DocumentsSession,
+  baseline: Baseline,
+  crud: CrudBaseline,
+  sizes: DocumentSizes,
+  otherCpuMs?: () => Promise<number>,
+): Promise<ServiceComparison> {
   const statuses = noStatuses();
   const nextDocument = roundRobin(session.documents);
   const nextRow = roundRobin(baseline.ids.map((id) => ({ id, edits: 0 })));
@@ -436,10 +456,16 @@ export async function measureEditsAgainstBaseline(session: DocumentsSession, bas
       count(statuses.crud, response.status);
       return response.status === 200 ? 1 : 0;
     });
-  return compare(session, sizes, [serviceEdit, baselineEdit, crudEdit], statuses);
+  return compare(session, sizes, [serviceEdit, baselineEdit, crudEdit], statuses, otherCpuMs);
 }
 
-export async function measureReadsAgainstBaseline(session: DocumentsSession, baseline: Baseline, crud: CrudBaseline, sizes: DocumentSizes): Promise<ServiceComparison> {
+export async function measureReadsAgainstBaseline(
+  session: DocumentsSession,
+  baseline: Baseline,
+  crud: CrudBaseline,
+  sizes: DocumentSizes,
+  otherCpuMs?: () => Promise<number>,
+): Promise<ServiceComparison> {
   const statuses = noStatuses();
   const nextDocument = roundRobin(session.documents);
   const nextRow = roundRobin(baseline.ids);
@@ -462,7 +488,7 @@ export async function measureReadsAgainstBaseline(session: DocumentsSession, bas
       count(statuses.crud, response.status);
       return response.status === 200 ? 1 : 0;
     });
-  return compare(session, sizes, [serviceRead, baselineRead, crudRead], statuses);
+  return compare(session, sizes, [serviceRead, baselineRead, crudRead], statuses, otherCpuMs);
 }
 
 interface ComparisonStatuses {
@@ -480,6 +506,7 @@ async function compare(
   sizes: DocumentSizes,
   workloads: readonly [service: Operation, baseline: Operation, crud: Operation],
   statuses: ComparisonStatuses,
+  otherCpuMs: (() => Promise<number>) | undefined,
 ): Promise<ServiceComparison> {
   const [service, baseline, crud] = await runInterleavedSettled({
     concurrency: DOCUMENT_CONCURRENCY,
@@ -488,6 +515,7 @@ async function compare(
     rounds: DOCUMENT_ROUNDS,
     workloads,
     settle: () => session.settle(),
+    ...(otherCpuMs ? { otherCpuMs } : {}),
   });
   return {
     service: service!,
@@ -497,6 +525,41 @@ async function compare(
     baselineStatuses: statuses.baseline,
     crudStatuses: statuses.crud,
   };
+}
+
+/** Parts 5 and 6 on one topology of the service. */
+export interface EditsAndReads {
+  readonly edits: ServiceComparison;
+  readonly reads: ServiceComparison;
+}
+
+/**
+ * Parts 5 and 6 on `service`: both baselines started on a pool of SERVICE_POOL_MAX (their tables made
+ * afresh and dropped afterwards, so each topology measured gets the same), then the edits, then the
+ * reads. `otherCpuMs` samples the CPU time of the service's other processes (the projector child).
+ */
+export async function measureEditsAndReads(
+  db: BenchSchema,
+  service: RunningService,
+  session: DocumentsSession,
+  sizes: DocumentSizes,
+  options: { readonly label: string; readonly progress: (step: string) => void; readonly otherCpuMs?: () => Promise<number> },
+): Promise<EditsAndReads> {
+  return db.withPool(SERVICE_POOL_MAX, async (pool) => {
+    const baseline = await Baseline.start(pool, sizes.documents, service.config.JSON_BODY_LIMIT_BYTES);
+    let crud: CrudBaseline | undefined;
+    try {
+      crud = await CrudBaseline.start(pool, service, session, sizes.documents);
+      options.progress(`${options.label}: document edits (PUT), bare and CRUD baseline UPDATEs, concurrency ${DOCUMENT_CONCURRENCY}`);
+      const edits = await measureEditsAgainstBaseline(session, baseline, crud, sizes, options.otherCpuMs);
+      options.progress(`${options.label}: document reads (GET), bare and CRUD baseline SELECTs, concurrency ${DOCUMENT_CONCURRENCY}`);
+      const reads = await measureReadsAgainstBaseline(session, baseline, crud, sizes, options.otherCpuMs);
+      return { edits, reads };
+    } finally {
+      await crud?.close();
+      await baseline.close();
+    }
+  });
 }
 
 // --- Part 7: edit latency by history, aggregate cache warm and cold -----------------------------------

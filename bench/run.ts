@@ -1,8 +1,10 @@
 /**
- * `npm run bench`: reads the settings once (DATABASE_URL, BENCH_SCALE), creates a throw-away schema,
- * runs every benchmark in sequence and prints each part's figures as a table on stdout, then a summary
- * of all figures against their targets. The event store parts come first; then the whole service,
- * started in this process on a schema of its own, is driven over HTTP (documents, accounts). Progress
+ * `npm run bench`: reads the settings once (DATABASE_URL, BENCH_SCALE, NATS_URL), creates a throw-away
+ * schema, runs every benchmark in sequence and prints each part's figures as a table on stdout, then a
+ * summary of all figures against their targets. The event store parts come first; then the service, on
+ * a schema of its own, is driven over HTTP (documents, accounts). Parts 5 and 6 run twice: as deployed
+ * (the APIs in this process, the projectors in a child process, NATS between them), then with all three
+ * parts in this process, which then serves parts 7 and 8. Progress
  * goes to stderr. A missed target is reported, not failed: the run exits 0 whenever the benchmarks
  * themselves ran.
  */
@@ -34,24 +36,23 @@ import { measureStorage, storageTable } from './storage.bench';
 import { measureNotes, notesTable } from './notes.bench';
 import { circlesTable, measureCircles } from './circles.bench';
 import {
-  Baseline,
-  CrudBaseline,
   DOCUMENT_CONCURRENCY,
   DOCUMENT_ROUNDS,
   DocumentsSession,
   documentSizes,
   HISTORY_BATCH,
   measureEditLatencyByHistory,
-  measureEditsAgainstBaseline,
-  measureReadsAgainstBaseline,
+  measureEditsAndReads,
   otherStatuses,
   type DocumentSizes,
   type EditSeries,
+  type EditsAndReads,
   type HistoryResult,
   type ServiceComparison,
 } from './documents.bench';
 import { BENCH_APPLICATION_NAME, withBenchSchema, type BenchSchema } from './support/bench-schema';
 import { SERVICE_APPLICATION_NAMES, SERVICE_POOL_MAX, startService, withServiceSchema } from './support/bench-service';
+import { startDeployedService } from './support/deployed-service';
 import type { FixedConcurrencyResult } from './support/concurrency-runner';
 import type { LatencySummary } from './support/latency-recorder';
 import { LATE_AFTER_MS } from './support/rate-runner';
@@ -62,6 +63,8 @@ import { formatCount, formatMs, formatRatio, formatSeconds, renderTable, verdict
 const Settings = z.object({
   DATABASE_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/test'),
   BENCH_SCALE: z.coerce.number().positive().max(100).default(1),
+  /** Parts 5 and 6 also measure the service as deployed, its processes talking through this NATS server. */
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
 });
 type Settings = z.infer<typeof Settings>;
 
@@ -87,10 +90,16 @@ interface Figures {
   readonly activity: ServerActivity;
 }
 
+/** Parts 5 and 6 on the service as deployed (projectors in a child process), or why they could not run. */
+type DeployedFigures = EditsAndReads | { readonly unavailable: string };
+
 interface ServiceFigures {
   readonly sizes: DocumentSizes;
+  /** Parts 5 and 6 with the whole service in this process (not judged). */
   readonly edits: ServiceComparison;
   readonly reads: ServiceComparison;
+  /** Parts 5 and 6 as deployed (judged). */
+  readonly deployed: DeployedFigures;
   readonly history: HistoryResult;
   readonly accounts: AccountsResult;
   readonly activity: ServerActivity;
@@ -102,7 +111,7 @@ async function main(): Promise<void> {
   await withBenchSchema(settings.DATABASE_URL, async (db) => {
     print(await environment(db, settings));
     const store = await runAll(db, durations);
-    const service = await runService(db, settings.BENCH_SCALE);
+    const service = await runService(db, settings);
     const sync = await measureSync(db, settings.BENCH_SCALE, progress);
     print(syncTable(sync));
     print(summary(store, service, sync));
@@ -168,52 +177,75 @@ async function runReadAll(db: BenchSchema, durations: BenchDurations): Promise<R
 
 // --- The service over HTTP ---------------------------------------------------------------------------
 
-async function runService(db: BenchSchema, scale: number): Promise<ServiceFigures> {
+async function runService(db: BenchSchema, settings: Settings): Promise<ServiceFigures> {
   const monitor = new ServerActivityMonitor(db.knex, [BENCH_APPLICATION_NAME, ...SERVICE_APPLICATION_NAMES]);
-  const parts = await withServiceSchema(db, (schema) => runServiceParts(db, schema, scale)).catch(async (error: unknown) => {
+  const parts = await withServiceSchema(db, (schema) => runServiceParts(db, schema, settings)).catch(async (error: unknown) => {
     await monitor.stop();
     throw error;
   });
   return { ...parts, activity: await monitor.stop() };
 }
 
-async function runServiceParts(db: BenchSchema, schema: string, scale: number): Promise<Omit<ServiceFigures, 'activity'>> {
+/**
+ * Parts 5 and 6 run on two topologies of the service, on the same schema and documents: first as
+ * deployed (the command and query APIs in this process, the projectors in a child process, NATS
+ * between them), then with all three parts in this process, which stays up for parts 7 and 8.
+ */
+async function runServiceParts(db: BenchSchema, schema: string, settings: Settings): Promise<Omit<ServiceFigures, 'activity'>> {
+  const scale = settings.BENCH_SCALE;
   const sizes = documentSizes(scale);
-  progress(`starting the service on schema ${schema}`);
-  const main = await startService(db, schema);
+  let session: DocumentsSession | undefined;
   try {
-    progress(`signing up and creating ${formatCount(sizes.documents)} documents`);
-    const session = await DocumentsSession.open(main, sizes.documents);
+    progress(`starting the service as deployed on schema ${schema}: command and query APIs here, projectors in a child process`);
+    const deployed = await measureDeployed(db, schema, settings.NATS_URL, sizes, (opened) => (session = opened));
+    progress(`starting the whole service in this process on schema ${schema}`);
+    const main = await startService(db, schema);
     try {
-      const { edits, reads } = await db.withPool(SERVICE_POOL_MAX, async (pool) => {
-        const baseline = await Baseline.start(pool, sizes.documents, main.config.JSON_BODY_LIMIT_BYTES);
-        let crud: CrudBaseline | undefined;
-        try {
-          crud = await CrudBaseline.start(pool, main, session, sizes.documents);
-          progress(`document edits (PUT), bare and CRUD baseline UPDATEs, concurrency ${DOCUMENT_CONCURRENCY}`);
-          const edits = await measureEditsAgainstBaseline(session, baseline, crud, sizes);
-          print(editsTable(edits, sizes));
-          progress(`document reads (GET), bare and CRUD baseline SELECTs, concurrency ${DOCUMENT_CONCURRENCY}`);
-          const reads = await measureReadsAgainstBaseline(session, baseline, crud, sizes);
-          print(readsTable(reads, sizes));
-          return { edits, reads };
-        } finally {
-          await crud?.close();
-          await baseline.close();
-        }
-      });
+      if (session) {
+        session.moveTo(main);
+      } else {
+        progress(`signing up and creating ${formatCount(sizes.documents)} documents`);
+        session = await DocumentsSession.open(main, sizes.documents);
+      }
+      const { edits, reads } = await measureEditsAndReads(db, main, session, sizes, { label: 'single process', progress });
+      print(editsTable(edits, deployed, sizes));
+      print(readsTable(reads, deployed, sizes));
       progress(`edit latency by history: writing ${formatCount(sizes.priorEdits)} edits, then sequential edits`);
       const history = await measureEditLatencyByHistory(db, schema, main, session, sizes);
       print(historyTable(history, sizes));
       progress('sign-up and log-in latency');
       const accounts = await measureAccounts(main, accountSizes(scale));
       print(accountsTable(accounts));
-      return { sizes, edits, reads, history, accounts };
+      return { sizes, edits, reads, deployed, history, accounts };
     } finally {
-      session.close();
+      await main.close();
     }
   } finally {
-    await main.close();
+    session?.close();
+  }
+}
+
+/** Parts 5 and 6 as deployed; the session (user, workspace, documents) is opened here and handed on. */
+async function measureDeployed(
+  db: BenchSchema,
+  schema: string,
+  natsUrl: string,
+  sizes: DocumentSizes,
+  opened: (session: DocumentsSession) => void,
+): Promise<DeployedFigures> {
+  const deployed = await startDeployedService(db, schema, natsUrl);
+  if ('unavailable' in deployed) {
+    progress(`the deployed topology is not measured: ${deployed.unavailable}`);
+    return deployed;
+  }
+  try {
+    const { api, projectors } = deployed;
+    progress(`projector process pid ${projectors.pid}; signing up and creating ${formatCount(sizes.documents)} documents`);
+    const session = await projectors.whileRunning(DocumentsSession.open(api, sizes.documents));
+    opened(session);
+    return await projectors.whileRunning(measureEditsAndReads(db, api, session, sizes, { label: 'deployed', progress, otherCpuMs: () => projectors.cpuMs() }));
+  } finally {
+    await deployed.close();
   }
 }
 
@@ -328,25 +360,58 @@ function comparisonTitle(number: number, what: string, sizes: DocumentSizes): st
   );
 }
 
-function statusNote(comparison: ServiceComparison, service: string, baseline: string): string {
+/** How parts 5 and 6 name the two topologies of the service they measure. */
+const DEPLOYED = 'deployed';
+const SINGLE = 'single process';
+
+const TOPOLOGY_NOTE =
+  `${DEPLOYED} = as docker-compose.yml runs the service: the command and query APIs in this process, the projectors part (every projection, ` +
+  "its reactors and workers) in a child process (node --import tsx projectors/main.ts, same schema and settings), NATS wake-ups between them; " +
+  `${SINGLE} = all three parts in this process. In both, the load generator and the two baseline routes run in this process, and the baselines are measured again beside each`;
+
+function statusNote(comparison: ServiceComparison, topology: string, service: string, baseline: string): string {
   return (
-    `only 200s count; other answers (warm-up included): ${service} ${otherStatuses(comparison.serviceStatuses, 200)}, ` +
+    `${topology}: only 200s count; other answers (warm-up included): ${service} ${otherStatuses(comparison.serviceStatuses, 200)}, ` +
     `CRUD ${baseline} ${otherStatuses(comparison.crudStatuses, 200)}, bare ${baseline} ${otherStatuses(comparison.baselineStatuses, 200)}`
   );
 }
 
-/** CPU time of this process per counted request, settles included (see settled-rounds.ts). */
-function cpuNote(comparison: ServiceComparison, service: string, baseline: string): string {
-  const perRequest = (result: ServiceComparison['service']): string => formatMs(result.processCpuMs / Math.max(result.items, 1));
+/** CPU time per counted request, settles included (see settled-rounds.ts): this process's, and the projector process's when there is one. */
+function cpuPerRequest(result: ServiceComparison['service']): { here: number; projectors: number | undefined } {
+  const items = Math.max(result.items, 1);
+  return { here: result.processCpuMs / items, projectors: result.otherCpuMs === undefined ? undefined : result.otherCpuMs / items };
+}
+
+function cpuNote(comparison: ServiceComparison, topology: string, service: string, baseline: string): string {
+  const here = (result: ServiceComparison['service']): string => formatMs(cpuPerRequest(result).here);
+  const own = cpuPerRequest(comparison.service);
+  if (own.projectors === undefined) {
+    return (
+      `${topology}: CPU of this process per request (server, client${service === 'PUT' ? ', projectors' : ''}): ` +
+      `${service} ${here(comparison.service)} ms, CRUD ${baseline} ${here(comparison.crud)} ms, bare ${baseline} ${here(comparison.baseline)} ms`
+    );
+  }
+  const idle = (result: ServiceComparison['service']): string => formatMs(cpuPerRequest(result).projectors ?? Number.NaN);
   return (
-    `CPU of this process per request (server, client${service === 'PUT' ? ', projectors' : ''}): ` +
-    `${service} ${perRequest(comparison.service)} ms, CRUD ${baseline} ${perRequest(comparison.crud)} ms, bare ${baseline} ${perRequest(comparison.baseline)} ms`
+    `${topology}: CPU per ${service}: ${formatMs(own.here)} ms in this process (APIs, client) + ${formatMs(own.projectors)} ms in the projector process ` +
+    `= ${formatMs(own.here + own.projectors)} ms; this process per CRUD ${baseline} ${here(comparison.crud)} ms, per bare ${baseline} ${here(comparison.baseline)} ms ` +
+    `(the projector process meanwhile: ${idle(comparison.crud)} / ${idle(comparison.baseline)} ms per request)`
   );
 }
 
 /** Edits per second with the time the projections needed afterwards added to the measured time. */
 function sustainedRate(result: ServiceComparison['service']): number {
   return (result.items * 1000) / (result.elapsedMs + result.totalSettleMs);
+}
+
+function catchUpNote(edits: ServiceComparison, topology: string): string {
+  const sustained = sustainedRate(edits.service);
+  return (
+    `${topology}: every window starts and ends with every projection at the last position written; catching up after a PUT window took up to ` +
+    `${formatMs(edits.service.maxSettleMs)} ms (${formatSeconds(edits.service.totalSettleMs)} over ${DOCUMENT_ROUNDS} windows). Counting that time: ` +
+    `${formatCount(sustained)} PUT/s, ratio ${formatRatio(sustained / edits.crud.itemsPerSecond)} vs the CRUD route, ` +
+    `${formatRatio(sustained / edits.baseline.itemsPerSecond)} vs the bare route`
+  );
 }
 
 /** The service's rate over each baseline's: the CRUD route (like-for-like, the one judged) and the bare route. */
@@ -361,40 +426,61 @@ const CRUD_ROUTE_NOTE =
   "CRUD route = seed 000's design like-for-like: the service's own middleware (request context, tracing, pino-http, metrics, " +
   'bearer authentication with the same tokens, JSON body checks, zod), then one statement on a documents table; bare route = express.json and one statement';
 
-function comparisonRows(comparison: ServiceComparison, service: string, statement: string, target: number | undefined): string[][] {
+/** Three rows for one topology; `judge`: the CRUD ratio is held against `target` (else printed, not judged). */
+function comparisonRows(comparison: ServiceComparison, topology: string, service: string, statement: string, target: number | undefined, judge: boolean): string[][] {
   const ratios = comparisonRatios(comparison);
   const figures = (result: ServiceComparison['service']): string[] => [formatCount(result.itemsPerSecond), formatMs(result.latency.p50Ms), formatMs(result.latency.p99Ms)];
+  const crudVerdict = target === undefined ? '(none)' : judge ? verdict(ratios.crud >= target) : '(not judged)';
   return [
-    [service, ...figures(comparison.service), '', ''],
-    [`CRUD route: service middleware + one ${statement}`, ...figures(comparison.crud), formatRatio(ratios.crud), target === undefined ? '(none)' : verdict(ratios.crud >= target)],
-    [`bare route: express.json + one ${statement}`, ...figures(comparison.baseline), formatRatio(ratios.bare), target === undefined ? '' : '(not judged)'],
+    [topology, service, ...figures(comparison.service), '', ''],
+    ['', `CRUD route: service middleware + one ${statement}`, ...figures(comparison.crud), formatRatio(ratios.crud), crudVerdict],
+    ['', `bare route: express.json + one ${statement}`, ...figures(comparison.baseline), formatRatio(ratios.bare), target === undefined ? '' : '(not judged)'],
   ];
 }
 
-function editsTable(edits: ServiceComparison, sizes: DocumentSizes): string {
-  const sustained = sustainedRate(edits.service);
+function notMeasuredRow(deployed: { readonly unavailable: string }): string[] {
+  return [DEPLOYED, `not measured: ${deployed.unavailable}`, '', '', '', '', ''];
+}
+
+function editsTable(edits: ServiceComparison, deployed: DeployedFigures, sizes: DocumentSizes): string {
+  const service = 'service PUT (If-Match, event append)';
   return renderTable({
-    title: comparisonTitle(5, 'Document edits: PUT /api/documents/:id with If-Match vs two Express UPDATE routes', sizes),
-    headers: ['route', 'req/s', 'p50 ms', 'p99 ms', 'PUT/route ratio', `target >= ${TARGET_EDIT_RATIO}`],
-    rows: comparisonRows(edits, 'service PUT (If-Match, event append)', 'UPDATE', TARGET_EDIT_RATIO),
+    title: comparisonTitle(5, 'Document edits: PUT /api/documents/:id with If-Match vs two Express UPDATE routes, the service deployed and in one process', sizes),
+    headers: ['topology', 'route', 'req/s', 'p50 ms', 'p99 ms', 'PUT/route ratio', `target >= ${TARGET_EDIT_RATIO}`],
+    rows: [
+      ...('unavailable' in deployed ? [notMeasuredRow(deployed)] : comparisonRows(deployed.edits, DEPLOYED, service, 'UPDATE', TARGET_EDIT_RATIO, true)),
+      ...comparisonRows(edits, SINGLE, service, 'UPDATE', TARGET_EDIT_RATIO, false),
+    ],
     notes: [
-      "ratio = service PUTs/s / the route's UPDATEs/s (~1 KB markdown content each); the target is judged against the CRUD route; the projectors run in the same process",
+      "ratio = service PUTs/s / the route's UPDATEs/s (~1 KB markdown content each); the target is judged on the deployed topology against the CRUD route; " +
+        'the single-process figure is printed beside it, not judged',
+      TOPOLOGY_NOTE,
       CRUD_ROUTE_NOTE,
-      statusNote(edits, 'PUT', 'UPDATE'),
-      cpuNote(edits, 'PUT', 'UPDATE'),
-      `each window starts once the projections have caught up; after a PUT window that took up to ${formatMs(edits.service.maxSettleMs)} ms ` +
-        `(${formatSeconds(edits.service.totalSettleMs)} in all). Counting that time: ${formatCount(sustained)} PUT/s, ` +
-        `ratio ${formatRatio(sustained / edits.crud.itemsPerSecond)} vs the CRUD route, ${formatRatio(sustained / edits.baseline.itemsPerSecond)} vs the bare route`,
+      ...('unavailable' in deployed ? [] : [statusNote(deployed.edits, DEPLOYED, 'PUT', 'UPDATE'), cpuNote(deployed.edits, DEPLOYED, 'PUT', 'UPDATE'), catchUpNote(deployed.edits, DEPLOYED)]),
+      statusNote(edits, SINGLE, 'PUT', 'UPDATE'),
+      cpuNote(edits, SINGLE, 'PUT', 'UPDATE'),
+      catchUpNote(edits, SINGLE),
     ],
   });
 }
 
-function readsTable(reads: ServiceComparison, sizes: DocumentSizes): string {
+function readsTable(reads: ServiceComparison, deployed: DeployedFigures, sizes: DocumentSizes): string {
+  const service = 'service GET (read model, membership join)';
   return renderTable({
-    title: comparisonTitle(6, 'Document reads: GET /api/documents/:id vs two Express SELECT routes', sizes),
-    headers: ['route', 'req/s', 'p50 ms', 'p99 ms', 'GET/route ratio', 'target'],
-    rows: comparisonRows(reads, 'service GET (read model, membership join)', 'SELECT', undefined),
-    notes: ["ratio = service GETs/s / the route's SELECTs/s", CRUD_ROUTE_NOTE, statusNote(reads, 'GET', 'SELECT'), cpuNote(reads, 'GET', 'SELECT')],
+    title: comparisonTitle(6, 'Document reads: GET /api/documents/:id vs two Express SELECT routes, the service deployed and in one process', sizes),
+    headers: ['topology', 'route', 'req/s', 'p50 ms', 'p99 ms', 'GET/route ratio', 'target'],
+    rows: [
+      ...('unavailable' in deployed ? [notMeasuredRow(deployed)] : comparisonRows(deployed.reads, DEPLOYED, service, 'SELECT', undefined, false)),
+      ...comparisonRows(reads, SINGLE, service, 'SELECT', undefined, false),
+    ],
+    notes: [
+      "ratio = service GETs/s / the route's SELECTs/s",
+      TOPOLOGY_NOTE,
+      CRUD_ROUTE_NOTE,
+      ...('unavailable' in deployed ? [] : [statusNote(deployed.reads, DEPLOYED, 'GET', 'SELECT'), cpuNote(deployed.reads, DEPLOYED, 'GET', 'SELECT')]),
+      statusNote(reads, SINGLE, 'GET', 'SELECT'),
+      cpuNote(reads, SINGLE, 'GET', 'SELECT'),
+    ],
   });
 }
 
@@ -533,7 +619,7 @@ function serviceSummaryRows(
   withTarget: (figure: string, measured: string, target: string, met: boolean) => string[],
   noTarget: (figure: string, measured: string) => string[],
 ): string[][] {
-  const { edits, reads, history, accounts } = figures;
+  const { edits, reads, deployed, history, accounts } = figures;
   const rate = (comparison: ServiceComparison['service'], unit: string): string =>
     `${formatCount(comparison.itemsPerSecond)} ${unit} (${formatMs(comparison.latency.p50Ms)} / ${formatMs(comparison.latency.p99Ms)} ms)`;
   const editRatios = comparisonRatios(edits);
@@ -541,20 +627,38 @@ function serviceSummaryRows(
   const ratios = historyRatios(history);
   const share = (alone: LatencySummary, endpoint: LatencySummary): string => `${((alone.p50Ms / endpoint.p50Ms) * 100).toFixed(0)}%`;
   const c = DOCUMENT_CONCURRENCY;
+  const ratioText = (r: { crud: number; bare: number }): string => `${formatRatio(r.crud)} (bare route: ${formatRatio(r.bare)})`;
+  const deployedRows = (): string[][] => {
+    if ('unavailable' in deployed) {
+      return [[`PUT / CRUD UPDATE route ratio, ${DEPLOYED}, c=${c}`, `not measured: ${deployed.unavailable}`, `>= ${TARGET_EDIT_RATIO}`, 'not measured']];
+    }
+    const deployedEdits = comparisonRatios(deployed.edits);
+    const cpu = cpuPerRequest(deployed.edits.service);
+    return [
+      noTarget(`document PUT, ${DEPLOYED}, c=${c} (p50 / p99)`, rate(deployed.edits.service, 'req/s')),
+      noTarget(`CRUD UPDATE route (service middleware), beside it`, rate(deployed.edits.crud, 'req/s')),
+      noTarget(`bare UPDATE route, beside it`, rate(deployed.edits.baseline, 'req/s')),
+      withTarget(`PUT / CRUD UPDATE route ratio, ${DEPLOYED}, c=${c}`, ratioText(deployedEdits), `>= ${TARGET_EDIT_RATIO}`, deployedEdits.crud >= TARGET_EDIT_RATIO),
+      noTarget(
+        `CPU per PUT, ${DEPLOYED}: APIs + client / projector process`,
+        `${formatMs(cpu.here)} + ${formatMs(cpu.projectors ?? Number.NaN)} = ${formatMs(cpu.here + (cpu.projectors ?? Number.NaN))} ms`,
+      ),
+      noTarget(`projections' catch-up after a PUT window, ${DEPLOYED} (max)`, `${formatMs(deployed.edits.service.maxSettleMs)} ms`),
+      noTarget(`document GET, ${DEPLOYED}, c=${c} (p50 / p99)`, rate(deployed.reads.service, 'req/s')),
+      noTarget(`GET / CRUD SELECT route ratio, ${DEPLOYED}, c=${c}`, ratioText(comparisonRatios(deployed.reads))),
+    ];
+  };
   return [
-    noTarget(`document PUT, c=${c} (p50 / p99)`, rate(edits.service, 'req/s')),
-    noTarget(`CRUD UPDATE route (service middleware), c=${c}`, rate(edits.crud, 'req/s')),
-    noTarget(`bare UPDATE route, c=${c}`, rate(edits.baseline, 'req/s')),
-    withTarget(
-      `PUT / CRUD UPDATE route ratio, c=${c}`,
-      `${formatRatio(editRatios.crud)} (bare route: ${formatRatio(editRatios.bare)})`,
-      `>= ${TARGET_EDIT_RATIO}`,
-      editRatios.crud >= TARGET_EDIT_RATIO,
-    ),
-    noTarget(`document GET, c=${c} (p50 / p99)`, rate(reads.service, 'req/s')),
-    noTarget(`CRUD SELECT route (service middleware), c=${c}`, rate(reads.crud, 'req/s')),
-    noTarget(`bare SELECT route, c=${c}`, rate(reads.baseline, 'req/s')),
-    noTarget(`GET / CRUD SELECT route ratio, c=${c}`, `${formatRatio(readRatios.crud)} (bare route: ${formatRatio(readRatios.bare)})`),
+    ...deployedRows(),
+    noTarget(`document PUT, ${SINGLE}, c=${c} (p50 / p99)`, rate(edits.service, 'req/s')),
+    noTarget(`CRUD UPDATE route (service middleware), beside it`, rate(edits.crud, 'req/s')),
+    noTarget(`bare UPDATE route, beside it`, rate(edits.baseline, 'req/s')),
+    noTarget(`PUT / CRUD UPDATE route ratio, ${SINGLE} (not judged)`, ratioText(editRatios)),
+    noTarget(`projections' catch-up after a PUT window, ${SINGLE} (max)`, `${formatMs(edits.service.maxSettleMs)} ms`),
+    noTarget(`document GET, ${SINGLE}, c=${c} (p50 / p99)`, rate(reads.service, 'req/s')),
+    noTarget(`CRUD SELECT route (service middleware), beside it`, rate(reads.crud, 'req/s')),
+    noTarget(`bare SELECT route, beside it`, rate(reads.baseline, 'req/s')),
+    noTarget(`GET / CRUD SELECT route ratio, ${SINGLE}, c=${c}`, ratioText(readRatios)),
     noTarget('edit p50, fresh document', `${formatMs(history.freshWarm.latency.p50Ms)} ms`),
     withTarget(`edit p50 ${formatCount(history.priorEdits)}-edit / fresh, warm`, formatRatio(ratios.warm), `<= ${TARGET_HISTORY_RATIO}`, ratios.warm <= TARGET_HISTORY_RATIO),
     withTarget(`edit p50 ${formatCount(history.priorEdits)}-edit / fresh, cold`, formatRatio(ratios.cold), `<= ${TARGET_HISTORY_RATIO}`, ratios.cold <= TARGET_HISTORY_RATIO),

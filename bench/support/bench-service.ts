@@ -17,7 +17,17 @@ export const SERVICE_POOL_MAX = 16;
  * createPlatform names its connections `scriptorium-<role>`: these are this run's own service sessions,
  * which the activity monitor must not count as other work on the server.
  */
-export const SERVICE_APPLICATION_NAMES = ['scriptorium-all', 'scriptorium-all-leadership', 'scriptorium-command-api', 'scriptorium-command-api-leadership'];
+export const SERVICE_APPLICATION_NAMES = [
+  'scriptorium-all',
+  'scriptorium-all-leadership',
+  'scriptorium-command-api',
+  'scriptorium-command-api-leadership',
+  // The documents benchmarks' deployed topology (deployed-service.ts): the two APIs here, the projectors in a child.
+  'scriptorium-command-api+query-api',
+  'scriptorium-command-api+query-api-leadership',
+  'scriptorium-projectors',
+  'scriptorium-projectors-leadership',
+];
 
 export interface RunningService {
   readonly service: Service;
@@ -47,11 +57,12 @@ export async function withServiceSchema<T>(db: BenchSchema, use: (schema: string
 }
 
 /**
- * Starts the service on `schema` with limits that stay out of a benchmark's way (sign-ups and failed
- * log-ins per IP; access tokens that outlive the run) and a pool of SERVICE_POOL_MAX.
+ * The service's settings for a benchmark, as environment variables: a process started with them (a
+ * projector child, see projector-process.ts) is configured as the in-process service is. `extraEnv`
+ * adds or overrides settings (NATS for the deployed topology).
  */
-export async function startService(db: BenchSchema, schema: string, parts?: readonly ServicePart[]): Promise<RunningService> {
-  const config = loadConfig({
+export function serviceEnv(db: BenchSchema, schema: string, extraEnv: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return {
     DATABASE_URL: db.url,
     DATABASE_SCHEMA: schema,
     DATABASE_POOL_MAX: String(SERVICE_POOL_MAX),
@@ -59,7 +70,21 @@ export async function startService(db: BenchSchema, schema: string, parts?: read
     RATE_LIMIT_SIGNUPS_PER_IP_PER_HOUR: '1000000',
     RATE_LIMIT_LOGIN_FAILURES_PER_IP: '1000000',
     ACCESS_TOKEN_TTL_SECONDS: '3600',
-  });
+    ...extraEnv,
+  };
+}
+
+/**
+ * Starts the service on `schema` with limits that stay out of a benchmark's way (sign-ups and failed
+ * log-ins per IP; access tokens that outlive the run) and a pool of SERVICE_POOL_MAX.
+ */
+export async function startService(
+  db: BenchSchema,
+  schema: string,
+  parts?: readonly ServicePart[],
+  extraEnv: Readonly<Record<string, string>> = {},
+): Promise<RunningService> {
+  const config = loadConfig(serviceEnv(db, schema, extraEnv));
   const logger = silentLogger;
   const service = await createService(config, logger, parts ? { parts } : {});
   const server = await listenOnLoopback(service.app).catch(async (error: unknown) => {

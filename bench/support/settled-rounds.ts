@@ -17,6 +17,11 @@ export interface SettledRoundsOptions {
   readonly rounds: number;
   readonly workloads: readonly Operation[];
   readonly settle: () => Promise<void>;
+  /**
+   * CPU time (ms, cumulative) of other processes that serve the workloads, e.g. a projector process:
+   * sampled around each window and its settle, as this process's own CPU time is.
+   */
+  readonly otherCpuMs?: () => Promise<number>;
 }
 
 export interface SettledResult extends FixedConcurrencyResult {
@@ -26,11 +31,13 @@ export interface SettledResult extends FixedConcurrencyResult {
   readonly totalSettleMs: number;
   /** CPU time of this process (user + system) over the measured windows and the settles after them. */
   readonly processCpuMs: number;
+  /** The same for the other processes (`otherCpuMs`); undefined when there are none. */
+  readonly otherCpuMs: number | undefined;
 }
 
 /** Answers one result per workload, in the order given. */
 export async function runInterleavedSettled(options: SettledRoundsOptions): Promise<SettledResult[]> {
-  const tallies = options.workloads.map(() => ({ latency: new LatencyRecorder(), items: 0, elapsedMs: 0, maxSettleMs: 0, totalSettleMs: 0, processCpuMs: 0 }));
+  const tallies = options.workloads.map(() => ({ latency: new LatencyRecorder(), items: 0, elapsedMs: 0, maxSettleMs: 0, totalSettleMs: 0, processCpuMs: 0, otherCpuMs: 0 }));
   await options.settle();
   for (const operation of options.workloads) {
     await runAtFixedConcurrency({ concurrency: options.concurrency, warmupMs: 0, durationMs: options.warmupMs, operation });
@@ -44,6 +51,7 @@ export async function runInterleavedSettled(options: SettledRoundsOptions): Prom
       const tally = tallies[index]!;
       const operation = options.workloads[index]!;
       const cpuBefore = process.cpuUsage();
+      const otherBefore = (await options.otherCpuMs?.()) ?? 0;
       const window = await runAtFixedConcurrency({
         concurrency: options.concurrency,
         warmupMs: 0,
@@ -64,6 +72,7 @@ export async function runInterleavedSettled(options: SettledRoundsOptions): Prom
       tally.totalSettleMs += settleMs;
       const cpu = process.cpuUsage(cpuBefore);
       tally.processCpuMs += (cpu.user + cpu.system) / 1000;
+      tally.otherCpuMs += ((await options.otherCpuMs?.()) ?? 0) - otherBefore;
     }
   }
   return tallies.map((tally) => ({
@@ -75,5 +84,6 @@ export async function runInterleavedSettled(options: SettledRoundsOptions): Prom
     maxSettleMs: tally.maxSettleMs,
     totalSettleMs: tally.totalSettleMs,
     processCpuMs: tally.processCpuMs,
+    otherCpuMs: options.otherCpuMs ? tally.otherCpuMs : undefined,
   }));
 }
