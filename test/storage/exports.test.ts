@@ -3,7 +3,7 @@
  * S3-compatible server (multipart), polled for progress, downloaded through the presigned URL, and
  * checked by content: the Markdown zip is unzipped and its front matter read; the PDF's text is
  * extracted (Greek included). Exports expire and their objects are deleted; outsiders see nothing;
- * an export of 5,000 documents completes.
+ * an export of 5,000 notes completes.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -260,9 +260,8 @@ describe('a large export', () => {
     await s3?.close();
   });
 
-  it('an export of 5,000 documents completes, one file each', async () => {
+  it('an export of 5,000 notes completes, one file each', async () => {
     const user = await signUp(t.http);
-    const workspaceId = (await t.http.post('/api/workspaces').set(user.auth).send({ name: 'Library' }).expect(201)).body.id;
     const store = t.service.platform.store;
     const at = new Date().toISOString();
     const ids = Array.from({ length: 5_000 }, () => randomUUID());
@@ -271,12 +270,23 @@ describe('a large export', () => {
       await Promise.all(
         ids.slice(start, start + 8).map((id, index) =>
           store.append(
-            `document-${id}`,
+            `note-${id}`,
             [
               {
                 id: randomUUID(),
-                type: 'DocumentCreated',
-                data: { documentId: id, workspaceId, title: `Chapter ${start + index}`, content: `# Chapter ${start + index}\n\n${'Verse text. '.repeat(40)}`, createdAt: at, createdBy: user.id },
+                type: 'NoteCreated',
+                data: {
+                  noteId: id,
+                  ownerId: user.id,
+                  title: `Study ${start + index}`,
+                  content: `# Study ${start + index}\n\n${'Verse text. '.repeat(40)}`,
+                  dateTime: at,
+                  tags: ['library'],
+                  topics: [],
+                  detected: [],
+                  scripture: [],
+                  createdAt: at,
+                },
                 metadata: { correlationId: 'seed', causationId: 'seed', actorId: user.id, occurredAt: at },
               },
             ],
@@ -285,10 +295,10 @@ describe('a large export', () => {
         ),
       );
     }
-    await waitFor(async () => Number((await t.db.knex('documents').where('workspace_id', workspaceId).count<{ count: string }[]>({ count: '*' }))[0]!.count) === 5_000, 60_000, 'the documents to be projected');
+    await waitFor(async () => Number((await t.db.knex('notes').where('owner_id', user.id).count<{ count: string }[]>({ count: '*' }))[0]!.count) === 5_000, 60_000, 'the notes to be projected');
 
     const started = Date.now();
-    const requested = await t.http.post('/api/exports').set(user.auth).send({ format: 'markdown', scope: { workspaceId } }).expect(202);
+    const requested = await t.http.post('/api/exports').set(user.auth).send({ format: 'markdown', scope: { all: true } }).expect(202);
     let status: { status: string; progress: { done: number; total: number }; download?: { url: string } } = { status: '', progress: { done: 0, total: 0 } };
     await waitFor(
       async () => {
@@ -298,7 +308,7 @@ describe('a large export', () => {
       90_000,
       'the large export',
     );
-    console.info(`export of 5,000 documents: ready in ${Date.now() - started} ms`);
+    console.info(`export of 5,000 notes: ready in ${Date.now() - started} ms`);
     expect(status.progress).toEqual({ done: 5_000, total: 5_000 });
     const zip = Buffer.from(await (await fetch(status.download!.url)).arrayBuffer());
     const files = await unzip(zip);
