@@ -23,6 +23,8 @@ interface Party {
   readonly user: SignedUpUser;
   readonly workspaceId: string;
   readonly documentId: string;
+  /** Where the party's last setup write landed: reads name it, so they see all of the setup. */
+  readonly position: string;
 }
 
 async function party(t: TestService, name: string): Promise<Party> {
@@ -33,13 +35,13 @@ async function party(t: TestService, name: string): Promise<Party> {
     .set(user.auth)
     .send({ title: `${name}'s notes`, content: `private to ${name}` })
     .expect(201);
-  return { user, workspaceId: workspace.body.id, documentId: document.body.id };
+  return { user, workspaceId: workspace.body.id, documentId: document.body.id, position: String(document.headers['x-consistency-token']) };
 }
 
 /** What the victim sees of their own data, and the revisions of their streams in the log. */
 async function snapshot(t: TestService, victim: Party): Promise<unknown> {
   const read = async (path: string) => {
-    const res = await t.http.get(path).set(victim.user.auth);
+    const res = await t.http.get(path).set(victim.user.auth).set('X-Consistency-Token', victim.position);
     // A sync cursor names the log position read up to, which others' writes move: only the changes count.
     const { cursor: _cursor, ...body } = res.body as Record<string, unknown>;
     return { path, status: res.status, body };
