@@ -48,7 +48,12 @@ describe('the wired service', () => {
   });
 
   it('serves /metrics with commands, appended events and projection lag, and /readyz with every check', async () => {
-    const metrics = await service.http.get('/metrics').expect(200);
+    // The projection's span ends before its checkpoint commits, and the gauges are refreshed at most once a second.
+    let metrics = await service.http.get('/metrics').expect(200);
+    await waitFor(async () => {
+      metrics = await service.http.get('/metrics').expect(200);
+      return metrics.text.includes('scriptorium_projection_lag_events{projection="workspaces"} 0');
+    }, 10_000, 'the workspaces projection lag to read 0');
     const ready = await service.http.get('/readyz').expect(200);
 
     expect(metrics.text).toContain('scriptorium_commands_total{method="PATCH",route="/api/workspaces/:id",outcome="ok"} 1');

@@ -127,8 +127,9 @@ describe('projection runner', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = Date.now();
     const written = await store.append(`live-${randomUUID()}`, [event('Counted')], { expectedRevision: 'no_stream' });
-    await waitFor(() => r.position === written.position, 5_000, 'the live event');
-    expect(Date.now() - started).toBeLessThan(1_000);
+    await waitFor(() => r.position === written.position, 20_000, 'the live event');
+    // Polling would take a minute here; a wake-up takes moments (the bound is loose for a busy machine).
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 
