@@ -122,7 +122,8 @@ const DATABASE_RETRY_AFTER_SECONDS = 1;
 /** SQLSTATEs of a lost or refused session: class 08 (connection exception), server shutting down or starting, no slots. */
 const UNAVAILABLE_SQLSTATE = /^(08...|57P01|57P02|57P03|53300)$/;
 const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTCONN']);
-const UNAVAILABLE_MESSAGE = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection)/;
+// Anywhere in the message: knex puts the failed statement's SQL in front of the driver's words.
+const UNAVAILABLE_MESSAGE = /(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection)/;
 
 /**
  * Whether the request failed because the database could not be reached or dropped the session (a

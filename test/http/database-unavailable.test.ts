@@ -57,6 +57,8 @@ describe('database unavailable', () => {
     expect(isDatabaseUnavailable(undefined)).toBe(false);
     expect(isDatabaseUnavailable(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: '57P01' }) }))).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' }))).toBe(true);
+    // As knex reports a lost session: the statement first (seen in the fault suite), no code.
+    expect(isDatabaseUnavailable(new Error('select "m"."role" from "workspace_members" as "m" where "m"."user_id" = $1 - Connection terminated unexpectedly'))).toBe(true);
   });
 
   it('given a plain bug, then still 500 INTERNAL.UNEXPECTED', async () => {
