@@ -21,6 +21,7 @@ import { prayerPointsRoutes } from './command-api/prayer-points/prayer-points-ro
 import { notificationsRoutes } from './command-api/notifications/notifications-routes';
 import { remindersRoutes } from './command-api/reminders/reminders-routes';
 import { workspacesRoutes } from './command-api/workspaces/workspaces-routes';
+import { WorkspaceMembership } from './command-api/workspaces/membership';
 import { attachmentsRoutes } from './command-api/attachments/attachments-routes';
 import { exportsRoutes } from './command-api/exports/exports-routes';
 import { ConfigError, loadConfig, type Config } from './infra/config/config';
@@ -32,7 +33,7 @@ import { jsonBody } from './infra/http/json-body';
 import { buildOpenApiDocument, DOCUMENTATION_ROUTES, documentationRoutes, type DocumentedRoute } from './infra/http/openapi';
 import { notFoundRoute, problemHandler } from './infra/http/problem';
 import { requestContext } from './infra/http/request-context';
-import { mountRoutes, type RouteSpec } from './infra/http/routes';
+import { mountRoutes, routersByMethod, type RouteSpec } from './infra/http/routes';
 import { createLogger, type Logger } from './infra/logging/logger';
 import { createMetrics, httpMetrics, type Metrics } from './infra/metrics/metrics';
 import { ProjectionLagMonitor } from './infra/metrics/projection-lag';
@@ -125,6 +126,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
   const secrets = await loadSecretBox({ configuredKeys: config.SECRETS_KEY, knex });
   const accessTokens = new AccessTokens(keys, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, clock });
   const progress = new ProjectionProgress(knex, wakeups, projectionNames);
+  const membership = new WorkspaceMembership(knex, wakeups);
   const shutdown = new AbortController();
   const loginWindow = config.RATE_LIMIT_LOGIN_WINDOW_SECONDS;
   const storagePolicy = storagePolicyFrom(config);
@@ -157,8 +159,9 @@ export async function createService(config: Config, logger: Logger, options: Ser
           snapshots: new PostgresAggregateSnapshots(knex),
           cache: new AggregateCache(),
           maxContentBytes: config.DOCUMENT_MAX_CONTENT_BYTES,
+          membership,
         }),
-        ...documentHistoryRoutes({ store, db: knex, clock, snapshots: new PostgresAggregateSnapshots(knex) }),
+        ...documentHistoryRoutes({ store, membership, clock, snapshots: new PostgresAggregateSnapshots(knex) }),
         ...notesRoutes({
           store,
           clock,
@@ -207,21 +210,14 @@ export async function createService(config: Config, logger: Logger, options: Ser
     }),
   );
   app.use(documentationRoutes(() => buildOpenApiDocument([...OPERATIONAL_ROUTES, ...queryRoutes, ...commandRoutes], { title: 'Scriptorium API', version: '0.1.0' })));
-  const auth = authenticate(accessTokens);
-  if (queryRoutes.length > 0) {
-    const queries = express.Router();
-    queries.use(readYourWrites(progress, { timeoutMs: config.CONSISTENCY_WAIT_MS, shutdown: shutdown.signal }));
-    mountRoutes(queries, queryRoutes, auth);
-    app.use(queries);
-  }
-  if (commandRoutes.length > 0) {
-    const commands = express.Router();
-    commands.use(...jsonBody({ limitBytes: config.JSON_BODY_LIMIT_BYTES }));
-    mountRoutes(commands, commandRoutes, auth, {
-      idempotency: idempotency({ knex, clock, retentionDays: config.IDEMPOTENCY_RETENTION_DAYS, lockTimeoutMs: config.IDEMPOTENCY_LOCK_TIMEOUT_MS, logger, secrets }),
-    });
-    app.use(commands);
-  }
+  mountApiRoutes(app, {
+    queryRoutes,
+    commandRoutes,
+    authenticate: authenticate(accessTokens),
+    jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES,
+    readYourWrites: readYourWrites(progress, { timeoutMs: config.CONSISTENCY_WAIT_MS, shutdown: shutdown.signal }),
+    idempotency: idempotency({ knex, clock, retentionDays: config.IDEMPOTENCY_RETENTION_DAYS, lockTimeoutMs: config.IDEMPOTENCY_LOCK_TIMEOUT_MS, logger, secrets }),
+  });
   app.use(notFoundRoute);
   app.use(problemHandler(logger));
 
@@ -258,6 +254,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
       if (housekeeping) clearInterval(housekeeping);
       await Promise.all(storageReactors.map((reactor) => reactor.stop()));
       progress.close();
+      membership.close();
       projectionLag.stop();
       await reminderWorkers?.stop();
       await projectors?.stop();
@@ -272,6 +269,37 @@ export async function createService(config: Config, logger: Logger, options: Ser
  */
 export function requestPipeline(logger: Logger, metrics: Metrics, commandRoutes: readonly RouteSpec[]): RequestHandler[] {
   return [requestContext(), traceRequests(), pinoHttp({ logger, ...httpLogOptions() }), httpMetrics(metrics, { commands: commandRoutes })];
+}
+
+export interface ApiRoutes {
+  readonly queryRoutes: readonly RouteSpec[];
+  readonly commandRoutes: readonly RouteSpec[];
+  readonly authenticate: RequestHandler;
+  readonly jsonBodyLimitBytes: number;
+  /** Before every query route (query-api/consistency.ts). */
+  readonly readYourWrites?: RequestHandler;
+  /** On the signed-in mutating command routes (infra/http/idempotency.ts). */
+  readonly idempotency?: RequestHandler;
+}
+
+/**
+ * The query routes, then the command routes (with their JSON body checks), one router per method, so
+ * that a request meets only its own method's middleware and paths (routersByMethod).
+ */
+export function mountApiRoutes(app: Express, routes: ApiRoutes): void {
+  for (const queries of routersByMethod(routes.queryRoutes, (router, own) => {
+    if (routes.readYourWrites) router.use(routes.readYourWrites);
+    mountRoutes(router, own, routes.authenticate);
+  })) {
+    app.use(queries);
+  }
+  const commandBody = jsonBody({ limitBytes: routes.jsonBodyLimitBytes });
+  for (const commands of routersByMethod(routes.commandRoutes, (router, own) => {
+    router.use(...commandBody);
+    mountRoutes(router, own, routes.authenticate, routes.idempotency ? { idempotency: routes.idempotency } : {});
+  })) {
+    app.use(commands);
+  }
 }
 
 /** Periodic upkeep of the projectors part: purging sync tombstones and idempotency keys past their retention. */

@@ -50,6 +50,7 @@ import {
   type HistoryResult,
   type ServiceComparison,
 } from './documents.bench';
+import { DOCUMENT_SNAPSHOTS } from '../command-api/documents/documents-routes';
 import { BENCH_APPLICATION_NAME, withBenchSchema, type BenchSchema } from './support/bench-schema';
 import { SERVICE_APPLICATION_NAMES, SERVICE_POOL_MAX, startService, withServiceSchema } from './support/bench-service';
 import { startDeployedService } from './support/deployed-service';
@@ -484,12 +485,18 @@ function readsTable(reads: ServiceComparison, deployed: DeployedFigures, sizes: 
   });
 }
 
-function historyRatios(history: HistoryResult): { warm: number; cold: number; coldToCold: number } {
-  const fresh = history.freshWarm.latency.p50Ms;
+/**
+ * History against no history under the same cache: warm against warm, cold against cold (the judged
+ * pair). `coldToWarm` mixes the cache miss, which a fresh document pays too (`missCost`), into the
+ * history figure; it is printed, not judged.
+ */
+function historyRatios(history: HistoryResult): { warm: number; cold: number; coldToWarm: number; missCost: number } {
+  const freshWarm = history.freshWarm.latency.p50Ms;
   return {
-    warm: history.longWarm.latency.p50Ms / fresh,
-    cold: history.longCold.latency.p50Ms / fresh,
-    coldToCold: history.longCold.latency.p50Ms / history.freshCold.latency.p50Ms,
+    warm: history.longWarm.latency.p50Ms / freshWarm,
+    cold: history.longCold.latency.p50Ms / history.freshCold.latency.p50Ms,
+    coldToWarm: history.longCold.latency.p50Ms / freshWarm,
+    missCost: history.freshCold.latency.p50Ms / freshWarm,
   };
 }
 
@@ -508,17 +515,18 @@ function historyTable(history: HistoryResult, sizes: DocumentSizes): string {
   return renderTable({
     title:
       `7. Edit latency by history: sequential PUTs (concurrency 1), ${formatCount(sizes.sequentialEdits)} per series after ${formatCount(sizes.sequentialWarmup)} ` +
-      'warm-up edits, one document per series, the four edited in rotating order; snapshots every 100 events',
-    headers: ['series', 'events before', 'edits', 'p50 ms', 'p99 ms', 'mean ms', 'p50 / fresh warm', `target <= ${TARGET_HISTORY_RATIO}`],
+      `warm-up edits, one document per series, the four edited in rotating order; snapshots every ${DOCUMENT_SNAPSHOTS.every} events`,
+    headers: ['series', 'events before', 'edits', 'p50 ms', 'p99 ms', 'mean ms', 'p50 / fresh, same cache', `target <= ${TARGET_HISTORY_RATIO}`],
     rows: [
       row(history.freshWarm, '1.000', ''),
       row(history.longWarm, formatRatio(ratios.warm), verdict(ratios.warm <= TARGET_HISTORY_RATIO)),
+      row(history.freshCold, '1.000', ''),
       row(history.longCold, formatRatio(ratios.cold), verdict(ratios.cold <= TARGET_HISTORY_RATIO)),
-      row(history.freshCold, formatRatio(history.freshCold.latency.p50Ms / history.freshWarm.latency.p50Ms), '(none)'),
     ],
     notes: [
       `cold: each edit goes to the other of two service instances than the last one (the second: command API only, same schema), so the instance's cached copy is one edit behind and it reads the snapshot and the events after it`,
-      `p50 ${formatCount(history.priorEdits)}-edit cold / fresh cold = ${formatRatio(ratios.coldToCold)}`,
+      `each long document is compared with the fresh one under the same cache; the cache miss itself costs a fresh document ${formatRatio(ratios.missCost)} x its warm p50, ` +
+        `and the long document's cold p50 is ${formatRatio(ratios.coldToWarm)} x the fresh warm p50 (judged until 2026-11-22, which charged the miss to the history)`,
       `the ${formatCount(history.priorEdits)} prior edits of each long document were appended straight to the event store as DocumentEdited events, ${HISTORY_BATCH} per append ` +
         `(both: ${formatSeconds(history.buildMs)}; projections caught up ${formatSeconds(history.catchUpMs)} later), then one PUT each made the first snapshot`,
       `first PUT after that, no snapshot yet (folds all ${formatCount(history.priorEdits + 1)} events, saves one): ${formatMs(history.firstEditWithoutSnapshotMs)} ms; ` +
@@ -662,6 +670,7 @@ function serviceSummaryRows(
     noTarget('edit p50, fresh document', `${formatMs(history.freshWarm.latency.p50Ms)} ms`),
     withTarget(`edit p50 ${formatCount(history.priorEdits)}-edit / fresh, warm`, formatRatio(ratios.warm), `<= ${TARGET_HISTORY_RATIO}`, ratios.warm <= TARGET_HISTORY_RATIO),
     withTarget(`edit p50 ${formatCount(history.priorEdits)}-edit / fresh, cold`, formatRatio(ratios.cold), `<= ${TARGET_HISTORY_RATIO}`, ratios.cold <= TARGET_HISTORY_RATIO),
+    noTarget(`edit p50 ${formatCount(history.priorEdits)}-edit cold / fresh warm (cache miss included)`, formatRatio(ratios.coldToWarm)),
     noTarget('sign-up p50 / p99', `${formatMs(accounts.signUp.p50Ms)} / ${formatMs(accounts.signUp.p99Ms)} ms`),
     noTarget('argon2 hash share of sign-up p50', share(accounts.hash, accounts.signUp)),
     noTarget('log-in p50 / p99', `${formatMs(accounts.logIn.p50Ms)} / ${formatMs(accounts.logIn.p99Ms)} ms`),

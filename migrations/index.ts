@@ -17,6 +17,7 @@ import * as reminders from './20261122_0011_reminders';
 import * as circles from './20261122_0013_circles';
 import * as ai from './20261122_0012_ai';
 import * as secretKeys from './20261122_0015_secret_keys';
+import * as checkpointMove from './20261122_0016_checkpoint_move';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -38,6 +39,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0012_ai', ai],
   ['20261122_0013_circles', circles],
   ['20261122_0015_secret_keys', secretKeys],
+  ['20261122_0016_checkpoint_move', checkpointMove],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

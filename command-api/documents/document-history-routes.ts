@@ -5,18 +5,17 @@
  * document is readable here the moment it is created), the membership from the read model that
  * membership changes wait for.
  */
-import type { Knex } from 'knex';
 import { documentLabelsDecider, documentLabelsStreamId } from '../../domain/documents/document-labels';
 import { documentDecider, documentStreamId, type Document } from '../../domain/documents/document';
 import type { EventStore } from '../../infra/event-store/event-store';
 import type { RouteSpec } from '../../infra/http/routes';
 import type { AggregateSnapshots } from '../../infra/snapshots/aggregate-snapshots';
 import { aggregateHistoryRoutes } from '../versions/aggregate-history-routes';
-import { isWorkspaceMember } from '../workspaces/membership';
+import type { WorkspaceMembership } from '../workspaces/membership';
 import { documentView, DOCUMENT_SNAPSHOTS } from './documents-routes';
 
-export function documentHistoryRoutes(deps: { store: EventStore; db: Knex; clock?: () => Date; snapshots?: AggregateSnapshots }): RouteSpec[] {
-  const { store, db } = deps;
+export function documentHistoryRoutes(deps: { store: EventStore; membership: WorkspaceMembership; clock?: () => Date; snapshots?: AggregateSnapshots }): RouteSpec[] {
+  const { store, membership } = deps;
   return aggregateHistoryRoutes<Document>(
     { store, clock: deps.clock ?? (() => new Date()) },
     {
@@ -31,10 +30,10 @@ export function documentHistoryRoutes(deps: { store: EventStore; db: Knex; clock
       ...(deps.snapshots ? { snapshotting: { snapshots: deps.snapshots, ...DOCUMENT_SNAPSHOTS } } : {}),
       async canSee(first, userId) {
         const workspaceId = first?.type === 'DocumentCreated' ? (first.data as { workspaceId?: unknown }).workspaceId : undefined;
-        return typeof workspaceId === 'string' && (await isWorkspaceMember(db, workspaceId, userId));
+        return typeof workspaceId === 'string' && (await membership.isMember(workspaceId, userId));
       },
       async canSeeState(state, userId) {
-        return state.status !== 'none' && (await isWorkspaceMember(db, state.workspaceId, userId));
+        return state.status !== 'none' && (await membership.isMember(state.workspaceId, userId));
       },
       isDeleted: (state) => state.status === 'deleted',
       view: (state, revision) => (state.status === 'none' ? undefined : documentView(state, revision)),

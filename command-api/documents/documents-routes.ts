@@ -17,7 +17,7 @@ import type { AggregateSnapshots } from '../../infra/snapshots/aggregate-snapsho
 import type { AggregateCache } from '../aggregate-cache';
 import { handleCommand, StaleRevision, type CommandResult, type HandleOptions } from '../command-handling';
 import { actorOf, commandContext, pathId, respond } from '../respond';
-import { isWorkspaceMember } from '../workspaces/membership';
+import type { WorkspaceMembership } from '../workspaces/membership';
 import { createDocumentBody, updateDocumentBody } from './document-schemas';
 
 export interface DocumentsDeps {
@@ -27,6 +27,7 @@ export interface DocumentsDeps {
   readonly snapshots: AggregateSnapshots;
   readonly cache: AggregateCache;
   readonly maxContentBytes: number;
+  readonly membership: WorkspaceMembership;
 }
 
 const NOT_FOUND = 'DOCUMENT.NOT_FOUND';
@@ -56,7 +57,7 @@ export function documentsRoutes(deps: DocumentsDeps): RouteSpec[] {
     snapshotting: { snapshots: deps.snapshots, ...DOCUMENT_SNAPSHOTS },
   };
 
-  const isMember = (workspaceId: string, userId: string) => isWorkspaceMember(deps.db, workspaceId, userId);
+  const isMember = (workspaceId: string, userId: string) => deps.membership.isMember(workspaceId, userId);
 
   function assertContentSize(content: string): void {
     if (Buffer.byteLength(content, 'utf8') > deps.maxContentBytes) {

@@ -2,7 +2,7 @@
  * Route tables: each API declares its routes as data (method, path, who may call it, handler), so the
  * router, the authorization matrix test and the API documentation all read one list.
  */
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { ZodType } from 'zod';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -41,4 +41,23 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], authen
     });
     router[route.method](route.path, ...handlers);
   }
+}
+
+/**
+ * One router per HTTP method of `routes`, each set up by `setUp` (its middleware, then its routes) and
+ * left at once by a request of another method (`next('router')`), so that a request only meets the
+ * middleware and path patterns of its own method's routes (GET's router also takes HEAD).
+ */
+export function routersByMethod(routes: readonly RouteSpec[], setUp: (router: Router, routes: readonly RouteSpec[]) => void): Router[] {
+  const methods = [...new Set(routes.map((route) => route.method))];
+  return methods.map((method) => {
+    const accepted = new Set(method === 'get' ? ['GET', 'HEAD'] : [method.toUpperCase()]);
+    const router = express.Router();
+    router.use((req, _res, next) => (accepted.has(req.method) ? next() : next('router')));
+    setUp(
+      router,
+      routes.filter((route) => route.method === method),
+    );
+    return router;
+  });
 }

@@ -2,6 +2,12 @@
  * Wake-ups over NATS core subjects, so that command APIs, projectors and query APIs in different
  * processes hear of each other's progress. NATS being down is never an error here: publishing is
  * dropped, `live` turns false (readers poll faster), and the client keeps reconnecting in the background.
+ *
+ * Wake-ups published in the same turn of the event loop travel together: one NATS message per family
+ * of topics (the topic's first segment: `log`, `projection`) on `<prefix>.<family>`, carrying every
+ * `[topic, payload]` pair in order. A projector process announces the progress of all its projections
+ * after each batch, and an API process appends for many requests at once; one message instead of one
+ * per topic spares both ends a write, a read and a parse for each.
  */
 import { connect, Events, type NatsConnection, type Subscription } from 'nats';
 import type { Wakeups } from './wakeups';
@@ -20,6 +26,9 @@ export class NatsWakeups implements Wakeups {
   private readonly listeners = new Map<string, Set<(payload: string) => void>>();
   private readonly natsSubscriptions = new Map<string, Subscription>();
   private readonly connecting: Promise<void>;
+  /** Published this turn, by family; sent together by `flush`. */
+  private readonly pending = new Map<string, Array<readonly [string, string]>>();
+  private flushScheduled = false;
 
   constructor(private readonly options: NatsWakeupsOptions) {
     this.connecting = this.connectInBackground();
@@ -37,18 +46,20 @@ export class NatsWakeups implements Wakeups {
 
   publish(topic: string, payload: string): void {
     if (!this.connected || !this.connection) return;
-    try {
-      this.connection.publish(this.subject(topic), Buffer.from(payload));
-    } catch (error) {
-      this.options.onError?.(error);
-    }
+    const family = familyOf(topic);
+    let messages = this.pending.get(family);
+    if (!messages) this.pending.set(family, (messages = []));
+    messages.push([topic, payload]);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   subscribe(topic: string, listener: (payload: string) => void): () => void {
     let set = this.listeners.get(topic);
     if (!set) {
       this.listeners.set(topic, (set = new Set()));
-      if (this.connection) this.attach(topic);
+      if (this.connection) this.attach(familyOf(topic));
     }
     set.add(listener);
     return () => {
@@ -64,8 +75,22 @@ export class NatsWakeups implements Wakeups {
     if (connection) await connection.close().catch(() => undefined);
   }
 
-  private subject(topic: string): string {
-    return `${this.options.subjectPrefix}.${topic}`;
+  private subject(family: string): string {
+    return `${this.options.subjectPrefix}.${family}`;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const connection = this.connection;
+    for (const [family, messages] of this.pending) {
+      if (!connection || !this.connected) break;
+      try {
+        connection.publish(this.subject(family), Buffer.from(JSON.stringify(messages)));
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
+    this.pending.clear();
   }
 
   private async connectInBackground(): Promise<void> {
@@ -88,7 +113,7 @@ export class NatsWakeups implements Wakeups {
         }
         this.connection = connection;
         this.connected = true;
-        for (const topic of this.listeners.keys()) this.attach(topic);
+        for (const topic of this.listeners.keys()) this.attach(familyOf(topic));
         void this.watchStatus(connection);
         return;
       } catch (error) {
@@ -107,22 +132,40 @@ export class NatsWakeups implements Wakeups {
     this.connected = false;
   }
 
-  private attach(topic: string): void {
+  private attach(family: string): void {
     const connection = this.connection;
-    if (!connection || this.natsSubscriptions.has(topic)) return;
-    const subscription = connection.subscribe(this.subject(topic));
-    this.natsSubscriptions.set(topic, subscription);
+    if (!connection || this.natsSubscriptions.has(family)) return;
+    const subscription = connection.subscribe(this.subject(family));
+    this.natsSubscriptions.set(family, subscription);
     void (async () => {
       for await (const message of subscription) {
-        const payload = Buffer.from(message.data).toString();
-        for (const listener of this.listeners.get(topic) ?? []) {
-          try {
-            listener(payload);
-          } catch (error) {
-            this.options.onError?.(error);
+        for (const [topic, payload] of wakeupsIn(message.data)) {
+          for (const listener of this.listeners.get(topic) ?? []) {
+            try {
+              listener(payload);
+            } catch (error) {
+              this.options.onError?.(error);
+            }
           }
         }
       }
     })();
+  }
+}
+
+/** A topic's family: its first segment (`projection.sync` -> `projection`). */
+function familyOf(topic: string): string {
+  const dot = topic.indexOf('.');
+  return dot === -1 ? topic : topic.slice(0, dot);
+}
+
+/** The `[topic, payload]` pairs of one message; nothing for a message that is not one of ours. */
+function wakeupsIn(data: Uint8Array): Array<readonly [string, string]> {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(data).toString());
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter((pair): pair is [string, string] => Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string');
+  } catch {
+    return [];
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Wake-ups: small "something moved" messages (the log grew, a projection advanced) that let waiting
- * readers react in milliseconds instead of polling. They are hints, never data: a lost wake-up only
- * makes a reader fall back to its poll interval, so every consumer must still work without them.
+ * readers react in milliseconds instead of polling. A lost wake-up only makes a reader fall back to
+ * its poll interval, so every consumer must still work without them. What a message says is true when
+ * it is sent (a projection's progress is where it has applied the log to), so a reader may act on it
+ * (ProjectionProgress answers from it); nothing may depend on receiving it.
  */
 export interface Wakeups {
   publish(topic: string, payload: string): void;
@@ -14,7 +16,10 @@ export interface Wakeups {
 
 export const WakeupTopics = {
   logAppended: 'log.appended',
+  /** The position a projection has applied the log to (rows committed, or nothing to apply). */
   projectionProgress: (projection: string) => `projection.${projection}`,
+  /** A projection committed rows (published just before its progress): caches of its tables are stale. */
+  projectionChanged: (projection: string) => `projection.${projection}.changed`,
 } as const;
 
 /**

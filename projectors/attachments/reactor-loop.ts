@@ -30,7 +30,7 @@ export class ReactorLoop {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribers = this.options.projections.map((projection) => this.options.wakeups.subscribe(WakeupTopics.projectionProgress(projection), () => this.pause.wake()));
+    this.unsubscribers = this.options.projections.map((projection) => this.options.wakeups.subscribe(WakeupTopics.projectionChanged(projection), () => this.pause.wake()));
     this.loop = this.run();
   }
 

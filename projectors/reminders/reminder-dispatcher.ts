@@ -65,7 +65,7 @@ export class ReminderDispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.options.wakeups?.subscribe(WakeupTopics.projectionProgress('reminders'), () => this.pause.wake());
+    this.unsubscribe = this.options.wakeups?.subscribe(WakeupTopics.projectionChanged('reminders'), () => this.pause.wake());
     this.loop = this.run();
   }
 

@@ -2,17 +2,18 @@
  * A projection batch in two round trips instead of one per statement. The statements a projection
  * builds (knex builders and raws, never run) are compiled here to SQL text with their bindings written
  * as literals: each value goes through node-postgres's own `prepareValue`, exactly what it would have
- * sent as a parameter, then `escapeLiteral`. An untyped literal is resolved by PostgreSQL the way an
+ * sent as a parameter, then node-postgres's `escapeLiteral` (rewritten here, same answers). An untyped literal is resolved by PostgreSQL the way an
  * untyped parameter is, so the statements mean what they meant when run one by one. The batch then
- * runs on one connection as:
+ * runs on one connection as one text (simple query protocol: the server runs the statements in order
+ * and stops at the first error, which aborts the transaction and skips the rest, COMMIT included):
  *
- *   1. `BEGIN; <every statement>; <checkpoint compare-and-set>` in one text (simple query protocol:
- *      the server runs them in order and stops at the first error, which aborts the transaction);
- *   2. `COMMIT` if the compare-and-set moved exactly one row, else `ROLLBACK` (CheckpointMoved); after
- *      an error, `ROLLBACK`.
+ *   `BEGIN; <every statement>; SELECT move_projection_checkpoint(...); COMMIT`
+ *
+ * The checkpoint move fails with SQLSTATE SCR01 when the checkpoint was not where the runner expected
+ * it (CheckpointMoved); after any error the runner sends `ROLLBACK`.
  *
  * A batch of large documents goes in several texts of at most MAX_ROUND_TRIP_CHARS, in the same
- * transaction.
+ * transaction; the last one ends with the checkpoint move and COMMIT.
  *
  * Rows and checkpoint still commit together or not at all. A statement that cannot be written this way
  * (a Buffer binding, a builder that compiles to several queries) makes `compileBatch` answer
@@ -38,7 +39,17 @@ export function sqlLiteral(value: unknown): string | undefined {
   const prepared = prepareValue(value);
   if (prepared === null || prepared === undefined) return 'NULL';
   if (typeof prepared !== 'string') return undefined; // a Buffer: binary, sent as bytes
-  return pg.escapeLiteral(prepared);
+  return escapeLiteral(prepared);
+}
+
+/**
+ * What node-postgres's `escapeLiteral` answers (quotes doubled; backslashes doubled and the literal
+ * marked E'' when there are any), built with native string search instead of a loop per character:
+ * a document's content is escaped two or three times per event.
+ */
+export function escapeLiteral(text: string): string {
+  const quoted = text.includes("'") ? text.replaceAll("'", "''") : text;
+  return quoted.includes('\\') ? ` E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
 }
 
 /**
@@ -76,21 +87,18 @@ export function compileBatch(statements: readonly SqlStatement[]): string[] | un
   return texts;
 }
 
-/** The checkpoint's compare-and-set as SQL text: it moves one row, or none if another runner moved it. */
+/** The SQLSTATE with which `move_projection_checkpoint` says the checkpoint was not at `expected`. */
+export const CHECKPOINT_MOVED_SQLSTATE = 'SCR01';
+
+/**
+ * The checkpoint's compare-and-set as SQL text (migration 0016): moves it from `expected` to `next`, or
+ * fails with CHECKPOINT_MOVED_SQLSTATE if another runner moved it.
+ */
 export function checkpointMoveSql(projection: string, expected: Checkpoint, next: LogPosition, eventsSeen: number): string {
-  const name = pg.escapeLiteral(projection);
-  const to = pg.escapeLiteral(next);
-  const seen = String(Math.trunc(eventsSeen));
-  if (expected === 'start') {
-    return `INSERT INTO projection_checkpoints AS c (projection, position, events_seen, updated_at) VALUES (${name}, ${to}, ${seen}, now())
-       ON CONFLICT (projection) DO UPDATE
-         SET position = EXCLUDED.position, events_seen = EXCLUDED.events_seen, updated_at = now(), last_error = NULL, last_error_at = NULL
-       WHERE c.position IS NULL`;
-  }
-  return `UPDATE projection_checkpoints
-        SET position = ${to}, events_seen = events_seen + ${seen}, updated_at = now(), last_error = NULL, last_error_at = NULL
-      WHERE projection = ${name} AND position = ${pg.escapeLiteral(expected)}`;
+  const from = expected === 'start' ? 'NULL' : escapeLiteral(expected);
+  return `SELECT move_projection_checkpoint(${escapeLiteral(projection)}, ${from}, ${escapeLiteral(next)}, ${String(Math.trunc(eventsSeen))})`;
 }
+
 
 /** The raw connection knex hands out (a pg client); only `query` is used. */
 interface RawConnection {
@@ -125,28 +133,23 @@ export function roundTrips(statements: readonly string[], maxChars = MAX_ROUND_T
 const SEPARATOR = '\n;\n';
 
 /**
- * Runs `BEGIN; statements; checkpoint` (more than one text if they are long), then `COMMIT`, on one
- * connection of `db`'s pool. The checkpoint comes last, as it always has: a rebuild's swap locks the
- * live tables and then the checkpoint row, so a runner must take them in the same order or the two
- * deadlock. Answers false (after rolling back) when the checkpoint was not where the runner expected
- * it; throws (after rolling back) when a statement fails. The connection goes back to the pool either way.
+ * Runs `BEGIN; statements; checkpoint move; COMMIT` (more than one text if they are long; COMMIT goes
+ * with the last) on one connection of `db`'s pool. The checkpoint comes last, as it always has: a
+ * rebuild's swap locks the live tables and then the checkpoint row, so a runner must take them in the
+ * same order or the two deadlock. Answers false (after rolling back) when the checkpoint was not where
+ * the runner expected it; throws (after rolling back) when a statement fails. The connection goes back
+ * to the pool either way.
  */
 export async function runBatchTransaction(db: Knex, checkpointSql: string, statements: readonly string[], maxRoundTripChars = MAX_ROUND_TRIP_CHARS): Promise<boolean> {
   const connection = (await db.client.acquireConnection()) as RawConnection;
   try {
-    const texts = roundTrips([...statements, checkpointSql], maxRoundTripChars);
-    let last: pg.QueryResult | pg.QueryResult[] | undefined;
+    const texts = roundTrips([...statements, checkpointSql, 'COMMIT'], maxRoundTripChars);
     // The server stops a text at its first failing statement; the transaction is then aborted.
-    for (const [index, text] of texts.entries()) last = await connection.query(index === 0 ? `BEGIN${SEPARATOR}${text}` : text);
-    const moved = Array.isArray(last) ? last[last.length - 1] : last;
-    if (moved?.rowCount !== 1) {
-      await connection.query('ROLLBACK');
-      return false;
-    }
-    await connection.query('COMMIT');
+    for (const [index, text] of texts.entries()) await connection.query(index === 0 ? `BEGIN${SEPARATOR}${text}` : text);
     return true;
   } catch (error) {
     await connection.query('ROLLBACK').catch(() => undefined);
+    if ((error as { code?: unknown }).code === CHECKPOINT_MOVED_SQLSTATE) return false;
     throw error;
   } finally {
     await db.client.releaseConnection(connection);

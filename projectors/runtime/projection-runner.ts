@@ -5,11 +5,17 @@
  * from the stored checkpoint and tries again, so an event's effects land exactly once. Each batch is
  * traced, and each event is applied in a span of the trace that wrote it (infra/telemetry).
  *
- * A batch costs two round trips whatever its size (batch-sql.ts): `BEGIN` with the checkpoint's
- * compare-and-set, then every statement the projection built followed by `COMMIT`. A batch with
- * nothing for this projection moves the checkpoint in one statement. The runners of one process read
- * the log through one store, whose subscriptions share the pages they read (shared-pages.ts), so each
- * event is read and parsed once per process, not once per projection.
+ * A batch costs one round trip whatever its size (batch-sql.ts): `BEGIN`, every statement the
+ * projection built, the checkpoint's compare-and-set and `COMMIT` in one text. The runners of one
+ * process read the log through one store, whose subscriptions share the pages they read
+ * (shared-pages.ts), so each event is read and parsed once per process, not once per projection.
+ *
+ * A batch with nothing for this projection writes nothing at once: the runner has applied it (there
+ * was nothing to apply), so it announces the batch's end as its progress straight away, and writes
+ * the checkpoint at most every `skippedFlushMs` (and when it stops). The next batch it does apply
+ * moves the stored checkpoint over the skipped events in its own transaction. Most projections
+ * handle a few event types, so this spares one commit per projection for most batches; a crash
+ * loses only the skipping, which the restarted runner redoes from the stored checkpoint.
  */
 import type { Knex } from 'knex';
 import type { EventStore, LogSubscription, RecordedEvent } from '../../infra/event-store/event-store';
@@ -33,13 +39,26 @@ export interface ProjectionRunnerOptions {
   /** First delay after a failure; doubles up to `maxRetryDelayMs`. */
   readonly retryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
+  /** How long the checkpoint may stay behind events this projection skipped (default 200 ms). */
+  readonly skippedFlushMs?: number;
 }
+
+/** How long the stored checkpoint may lag behind skipped events, unless told otherwise. */
+export const SKIPPED_FLUSH_MS = 200;
 
 export class ProjectionRunner {
   private running = false;
   private loop: Promise<void> | undefined;
   private subscription: LogSubscription | undefined;
+  /** Where the projection has applied the log to (committed rows; skipped events need no rows). */
   private checkpoint: Checkpoint = 'start';
+  /** The checkpoint as stored: the compare-and-set's expected value. Behind `checkpoint` only over skipped events. */
+  private stored: Checkpoint = 'start';
+  /** Set when writing a skipped checkpoint found it moved by someone else: the loop restarts from the stored one. */
+  private movedElsewhere = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Serializes this runner's writes: batches and the delayed checkpoint writes. */
+  private writing: Promise<unknown> = Promise.resolve();
   private readonly handled: ReadonlySet<string>;
   private readonly progressListeners = new Set<(position: LogPosition) => void>();
   /** Between a failure and the retry; woken when stopping. */
@@ -53,7 +72,7 @@ export class ProjectionRunner {
     return this.options.projection.name;
   }
 
-  /** The last checkpoint this runner committed (or loaded). */
+  /** How far this runner has applied the log: its last committed batch, or a later batch it skipped. */
   get position(): Checkpoint {
     return this.checkpoint;
   }
@@ -64,12 +83,15 @@ export class ProjectionRunner {
     this.loop = this.run();
   }
 
-  /** Lets the batch in hand commit, then stops. */
+  /** Lets the batch in hand commit, writes the checkpoint over any skipped events, then stops. */
   async stop(): Promise<void> {
     this.running = false;
     this.pause.wake();
     await this.subscription?.close();
     await this.loop;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.serialized(() => this.storeSkipped());
   }
 
   /** Calls `listener` after every committed batch. */
@@ -82,12 +104,16 @@ export class ProjectionRunner {
     let retryDelay = this.options.retryDelayMs ?? 100;
     while (this.running) {
       try {
-        this.checkpoint = await readCheckpoint(this.options.db, this.name);
+        clearTimeout(this.flushTimer);
+        this.flushTimer = undefined;
+        this.movedElsewhere = false;
+        this.checkpoint = this.stored = await readCheckpoint(this.options.db, this.name);
         this.subscription = this.options.store.subscribeToAll({ fromPosition: this.checkpoint });
         while (this.running) {
           const batch = await this.subscription.nextBatch(this.options.batchSize ?? 500);
+          if (this.movedElsewhere) throw new CheckpointMoved(this.name);
           if (batch.length === 0) continue;
-          await this.applyBatch(batch);
+          await this.serialized(() => this.applyBatch(batch));
           retryDelay = this.options.retryDelayMs ?? 100;
         }
       } catch (error) {
@@ -112,20 +138,68 @@ export class ProjectionRunner {
     const last = batch[batch.length - 1]!.position;
     const relevant = batch.filter((event) => this.handled.has(event.type));
     const described = { events: batch.length, applied: relevant.length, from: this.checkpoint, to: last };
+    if (relevant.length === 0) {
+      // Applied: there is nothing to apply. The stored checkpoint catches up later (storeSkipped).
+      this.advance(last);
+      this.storeSkippedIn(this.options.skippedFlushMs ?? SKIPPED_FLUSH_MS);
+      return;
+    }
     await traceProjectionBatch(this.name, described, async () => {
-      const statements = relevant.length > 0 ? await this.compile(relevant) : [];
+      const statements = await this.compile(relevant);
       if (statements === undefined) {
         await this.applyOneByOne(relevant, last);
       } else if (statements.length === 0) {
         // Nothing to write but the checkpoint: one statement is its own transaction.
-        await moveCheckpoint(this.options.db, this.name, this.checkpoint, last, relevant.length);
-      } else if (!(await runBatchTransaction(this.options.db, checkpointMoveSql(this.name, this.checkpoint, last, relevant.length), statements))) {
+        await moveCheckpoint(this.options.db, this.name, this.stored, last, relevant.length);
+      } else if (!(await runBatchTransaction(this.options.db, checkpointMoveSql(this.name, this.stored, last, relevant.length), statements))) {
         throw new CheckpointMoved(this.name);
       }
     });
-    this.checkpoint = last;
-    this.options.wakeups.publish(WakeupTopics.projectionProgress(this.name), last);
-    for (const listener of this.progressListeners) listener(last);
+    this.stored = last;
+    this.options.wakeups.publish(WakeupTopics.projectionChanged(this.name), last);
+    this.advance(last);
+  }
+
+  private advance(position: LogPosition): void {
+    this.checkpoint = position;
+    this.options.wakeups.publish(WakeupTopics.projectionProgress(this.name), position);
+    for (const listener of this.progressListeners) listener(position);
+  }
+
+  /**
+   * Stores the checkpoint over the batches skipped since the last write. Someone else having moved it
+   * (a rebuild's swap, another runner) restarts the loop from theirs; any other failure is retried later.
+   */
+  private async storeSkipped(): Promise<void> {
+    const target = this.checkpoint;
+    if (target === 'start' || target === this.stored) return;
+    try {
+      await moveCheckpoint(this.options.db, this.name, this.stored, target, 0);
+      this.stored = target;
+    } catch (error) {
+      if (error instanceof CheckpointMoved) {
+        this.movedElsewhere = true;
+        await this.subscription?.close().catch(() => undefined);
+        return;
+      }
+      this.options.logger.warn({ projection: this.name, err: error }, 'storing the checkpoint over skipped events failed; will retry');
+      if (this.running) this.storeSkippedIn(this.options.retryDelayMs ?? 100);
+    }
+  }
+
+  /** Schedules storeSkipped in `ms`, unless it is already scheduled. */
+  private storeSkippedIn(ms: number): void {
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.serialized(() => this.storeSkipped());
+    }, ms);
+  }
+
+  /** Runs `write` after every write of this runner already started. */
+  private serialized<T>(write: () => Promise<T>): Promise<T> {
+    const result = this.writing.then(write, write);
+    this.writing = result.catch(() => undefined);
+    return result;
   }
 
   /**
@@ -153,7 +227,7 @@ export class ProjectionRunner {
         const statements = this.options.projection.apply(event, trx);
         for (const statement of Array.isArray(statements) ? statements : [statements]) await statement;
       }
-      await moveCheckpoint(trx, this.name, this.checkpoint, last, relevant.length);
+      await moveCheckpoint(trx, this.name, this.stored, last, relevant.length);
     });
   }
 }

@@ -159,8 +159,8 @@ export function notificationsQueries(deps: NotificationsQueryDeps): RouteSpec[] 
           res.write(': keep-alive\n\n');
           lastWrite = Date.now();
         }
-        // Woken when the notifications projection moves (or the stream or the service ends).
-        await nextWakeup(deps.wakeups, WakeupTopics.projectionProgress('notifications'), Math.min(left, heartbeatMs, deps.wakeups.live ? 1_000 : 100), closed.signal, deps.shutdown);
+        // Woken when the notifications projection writes (or the stream or the service ends).
+        await nextWakeup(deps.wakeups, WakeupTopics.projectionChanged('notifications'), Math.min(left, heartbeatMs, deps.wakeups.live ? 1_000 : 100), closed.signal, deps.shutdown);
       }
     } catch {
       // The headers are out: the only answer left is to end the stream; the client reconnects with Last-Event-ID.

@@ -56,8 +56,8 @@ export function syncRoutes(deps: SyncDeps): RouteSpec[] {
     let page: SyncPage = await readSyncPage(deps.db, userId, after, params.limit);
     assertUsable(page, after);
     while (page.changes.length === 0 && Date.now() < deadline && !closed.signal.aborted && !deps.shutdown.aborted) {
-      // Woken when the sync projection moves (or the request or the service ends).
-      await nextWakeup(deps.wakeups, WakeupTopics.projectionProgress('sync'), Math.min(deadline - Date.now(), deps.wakeups.live ? 1_000 : 100), closed.signal, deps.shutdown);
+      // Woken when the sync projection writes (or the request or the service ends).
+      await nextWakeup(deps.wakeups, WakeupTopics.projectionChanged('sync'), Math.min(deadline - Date.now(), deps.wakeups.live ? 1_000 : 100), closed.signal, deps.shutdown);
       if (closed.signal.aborted) return;
       page = await readSyncPage(deps.db, userId, page.cursor, params.limit);
     }

@@ -1,5 +1,5 @@
 /**
- * The runner's batches in two round trips: statements compiled with their values as literals must
+ * The runner's batches in one round trip: statements compiled with their values as literals must
  * store exactly what the same statements stored when run with parameters, a failing statement must
  * roll the whole batch back (rows and checkpoint), and a moved checkpoint must refuse the batch.
  * Also: the pages several subscriptions of one store read are read once and shared.
@@ -11,7 +11,9 @@ import { PostgresEventStore } from '../../infra/event-store/postgres/postgres-ev
 import { SharedPages } from '../../infra/event-store/shared-pages';
 import { silentLogger } from '../../infra/logging/logger';
 import { InProcessWakeups } from '../../infra/wakeups/wakeups';
-import { checkpointMoveSql, compileBatch, inlineStatement, roundTrips, runBatchTransaction, statementBuilder } from '../../projectors/runtime/batch-sql';
+import pg from 'pg';
+import { checkpointMoveSql, compileBatch, escapeLiteral, inlineStatement, roundTrips, runBatchTransaction, statementBuilder } from '../../projectors/runtime/batch-sql';
+import { seededRandom } from '../support/seeded-random';
 import { readCheckpoint } from '../../projectors/runtime/checkpoints';
 import { upsertIfNewer, type Projection } from '../../projectors/runtime/projection';
 import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
@@ -114,6 +116,13 @@ describe('batch statements as literals', () => {
     expect(await runBatchTransaction(db.knex, checkpointMoveSql('batch-long', 'start', position, 3), inserts, 100)).toBe(true);
     expect(await db.knex('kinds').count({ n: '*' })).toEqual([{ n: '3' }]);
     expect(await readCheckpoint(db.knex, 'batch-long')).toBe(position);
+  });
+
+  it('commits the batch durably, as every commit is: progress announced after it must survive a crash', async () => {
+    await db.knex('kinds').del();
+    const seen = inlineStatement(statementBuilder.raw("INSERT INTO kinds (id, t) VALUES (7, current_setting('synchronous_commit'))"))!;
+    expect(await runBatchTransaction(db.knex, checkpointMoveSql('batch-durable', 'start', LogPosition.of(3n, 1n), 1), [seen])).toBe(true);
+    expect(await db.knex('kinds').where({ id: 7 }).first('t')).toEqual({ t: 'on' });
   });
 
   it('given a checkpoint that another runner moved, applies nothing and says so', async () => {
@@ -240,5 +249,15 @@ describe('shared pages of the log', () => {
     } finally {
       await db.drop();
     }
+  });
+});
+
+describe('escapeLiteral', () => {
+  it("answers what node-postgres's escapeLiteral answers, for any text", () => {
+    const random = seededRandom(20261122);
+    const pieces = ["'", '\\', "''", '\\\\', 'a', ' ', 'ü', '😀', '\n', '"', 'E', '$$', '--', ';'];
+    const samples = ['', "'", '\\', 'plain'];
+    for (let i = 0; i < 2_000; i++) samples.push(Array.from({ length: random.int(0, 30) }, () => random.pick(pieces)).join(''));
+    for (const text of samples) expect(escapeLiteral(text)).toBe(pg.escapeLiteral(text));
   });
 });

@@ -27,8 +27,8 @@ describe('projection runner', () => {
     await db.drop();
   });
 
-  function runner(projection: Projection, batchSize = 7): ProjectionRunner {
-    const r = new ProjectionRunner({ store, db: db.knex, projection, wakeups, logger: silentLogger, batchSize, retryDelayMs: 10 });
+  function runner(projection: Projection, batchSize = 7, skippedFlushMs?: number): ProjectionRunner {
+    const r = new ProjectionRunner({ store, db: db.knex, projection, wakeups, logger: silentLogger, batchSize, retryDelayMs: 10, ...(skippedFlushMs === undefined ? {} : { skippedFlushMs }) });
     runners.push(r);
     r.start();
     return r;
@@ -117,6 +117,63 @@ describe('projection runner', () => {
     const second = runner(countingProjection());
     await caughtUp(second);
     expect(await db.knex('counting_totals').select('total')).toEqual([{ total: '12' }]);
+  });
+
+  describe('given batches with nothing for the projection', () => {
+    async function appendIgnored(count: number): Promise<LogPosition> {
+      let position: LogPosition | undefined;
+      for (let i = 0; i < count; i++) position = (await store.append(`ignored-${randomUUID()}`, [event('Ignored')], { expectedRevision: 'no_stream' })).position;
+      return position!;
+    }
+
+    it('announces its progress at once but stores the checkpoint only later: at stop', async () => {
+      const announced: string[] = [];
+      const unsubscribe = wakeups.subscribe('projection.counting', (payload) => announced.push(payload));
+      try {
+        const r = runner(countingProjection(), 7, 60_000);
+        const last = await appendIgnored(3);
+        await waitFor(() => r.position === last, 10_000, 'the runner to pass the ignored events');
+        await waitFor(() => announced.includes(last), 5_000, 'the announcement of that progress');
+        expect(await readCheckpoint(db.knex, 'counting')).toBe('start');
+        await r.stop();
+        expect(await readCheckpoint(db.knex, 'counting')).toBe(last);
+        expect((await db.knex('projection_checkpoints').where({ projection: 'counting' }).first()).events_seen).toBe('0');
+      } finally {
+        unsubscribe();
+      }
+    });
+
+    it('stores the checkpoint within skippedFlushMs while it keeps running', async () => {
+      const r = runner(countingProjection(), 7, 50);
+      const last = await appendIgnored(2);
+      await waitFor(async () => (await readCheckpoint(db.knex, 'counting')) === last, 10_000, 'the stored checkpoint over the ignored events');
+      expect(r.position).toBe(last);
+    });
+
+    it('moves the stored checkpoint over the skipped events with the next batch it applies', async () => {
+      const r = runner(countingProjection(), 7, 60_000);
+      const ignored = await appendIgnored(2);
+      await waitFor(() => r.position === ignored, 10_000, 'the runner to pass the ignored events');
+      const { position } = await store.append(`counted-${randomUUID()}`, [event('Counted')], { expectedRevision: 'no_stream' });
+      await waitFor(async () => (await readCheckpoint(db.knex, 'counting')) === position, 10_000, 'the applied batch');
+      const row = await db.knex('projection_checkpoints').where({ projection: 'counting' }).first();
+      expect(row.events_seen).toBe('1');
+      expect(await db.knex('counting_totals').select('type', 'total')).toEqual([{ type: 'Counted', total: '1' }]);
+    });
+
+    it('given the checkpoint moved by someone else meanwhile, restarts from it and applies every event once', async () => {
+      const r = runner(countingProjection(), 7, 1_000);
+      const first = (await store.append(`counted-${randomUUID()}`, [event('Counted')], { expectedRevision: 'no_stream' })).position;
+      await waitFor(async () => (await readCheckpoint(db.knex, 'counting')) === first, 10_000, 'the first applied batch');
+      const ignored = await appendIgnored(1);
+      await waitFor(() => r.position === ignored, 10_000, 'the runner to pass the ignored event');
+      // Another runner (or a rebuild's swap) moved it over the ignored event before this one stored it.
+      await db.knex('projection_checkpoints').where({ projection: 'counting' }).update({ position: ignored });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const next = (await store.append(`counted-${randomUUID()}`, [event('Counted')], { expectedRevision: 'no_stream' })).position;
+      await waitFor(async () => (await readCheckpoint(db.knex, 'counting')) === next, 10_000, 'the batch after the restart');
+      expect(await db.knex('counting_totals').select('type', 'total')).toEqual([{ type: 'Counted', total: '2' }]);
+    });
   });
 
   it('reacts to a live append within moments, woken rather than polling', async () => {

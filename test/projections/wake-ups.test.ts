@@ -9,6 +9,9 @@ import { silentLogger } from '../../infra/logging/logger';
 import { NatsWakeups } from '../../infra/wakeups/nats-wakeups';
 import type { Wakeups } from '../../infra/wakeups/wakeups';
 import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
+import { ProjectionProgress } from '../../projectors/runtime/projection-progress';
+import { LogPosition } from '../../infra/event-store/log-position';
+import { connect } from 'nats';
 import { event } from '../event-store/conformance';
 import { countingProjection, createCountingTables } from '../support/counting-projection';
 import { createTestSchema, type TestSchema } from '../support/test-database';
@@ -36,6 +39,16 @@ describe('wake-ups', () => {
     return wakeups;
   }
 
+  /** Two processes' wake-ups on one NATS server and prefix, both connected. */
+  async function connectedPair(): Promise<{ prefix: string; first: NatsWakeups; second: NatsWakeups }> {
+    const prefix = `test.${randomUUID()}`;
+    const first = natsWakeups(NATS_URL, prefix);
+    const second = natsWakeups(NATS_URL, prefix);
+    expect(await first.ready(5_000)).toBe(true);
+    expect(await second.ready(5_000)).toBe(true);
+    return { prefix, first, second };
+  }
+
   function projector(wakeups: Wakeups, polls: { livePollMs: number; fallbackPollMs: number }): ProjectionRunner {
     const store = new PostgresEventStore({ pool: db.pool(2), wakeups, ...polls });
     const runner = new ProjectionRunner({ store, db: db.knex, projection: countingProjection(), wakeups, logger: silentLogger });
@@ -52,11 +65,7 @@ describe('wake-ups', () => {
   }
 
   it('given NATS is up, when another process appends, then the projector is woken instead of waiting for its one-minute poll', async () => {
-    const prefix = `test.${randomUUID()}`;
-    const writerWakeups = natsWakeups(NATS_URL, prefix);
-    const projectorWakeups = natsWakeups(NATS_URL, prefix);
-    expect(await writerWakeups.ready(5_000)).toBe(true);
-    expect(await projectorWakeups.ready(5_000)).toBe(true);
+    const { first: writerWakeups, second: projectorWakeups } = await connectedPair();
     const writer = new PostgresEventStore({ pool: db.pool(2), wakeups: writerWakeups });
     const runner = projector(projectorWakeups, { livePollMs: 60_000, fallbackPollMs: 60_000 });
     await appendAndTimeProjection(writer, runner); // the runner's first read happens at start
@@ -76,5 +85,45 @@ describe('wake-ups', () => {
     for (let i = 0; i < 3; i++) {
       expect(await appendAndTimeProjection(writer, runner)).toBeLessThan(2_000);
     }
+  });
+
+  it('sends the wake-ups of one turn as one message per family, and every listener hears each in order', async () => {
+    const { prefix, first: publisher, second: listener } = await connectedPair();
+    const raw = await connect({ servers: NATS_URL });
+    closeables.push({ close: () => raw.close() });
+    const messages: string[] = [];
+    const sniffer = raw.subscribe(`${prefix}.>`, { callback: (_error, message) => messages.push(message.subject) });
+    const heard: string[] = [];
+    listener.subscribe('projection.a', (payload) => heard.push(`a:${payload}`));
+    listener.subscribe('projection.b', (payload) => heard.push(`b:${payload}`));
+    listener.subscribe('log.appended', (payload) => heard.push(`log:${payload}`));
+    await raw.flush();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the listener's subscriptions reach the server
+    publisher.publish('projection.a', '1');
+    publisher.publish('log.appended', '2');
+    publisher.publish('projection.b', '3');
+    publisher.publish('projection.a', '4');
+    await waitFor(() => heard.length === 4, 5_000, 'all four wake-ups');
+    expect(heard).toContain('log:2');
+    expect(heard.filter((h) => !h.startsWith('log'))).toEqual(['a:1', 'b:3', 'a:4']);
+    expect(messages.sort()).toEqual([`${prefix}.log`, `${prefix}.projection`]);
+    sniffer.unsubscribe();
+  });
+
+  it('given a projection announced past a position, read-your-writes is answered without its stored checkpoint', async () => {
+    const { first: projectorSide, second: apiSide } = await connectedPair();
+    const progress = new ProjectionProgress(db.knex, apiSide, ['one', 'two']);
+    closeables.push({ close: async () => progress.close() });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const position = LogPosition.of(7n, 3n);
+    expect(await progress.reached(position)).toBe(false);
+    // 'one' has a stored checkpoint past it; 'two' has none, only its announcement.
+    await db.knex('projection_checkpoints').insert({ projection: 'one', position: LogPosition.of(7n, 5n) });
+    expect(await progress.reached(position)).toBe(false);
+    const waiting = progress.waitFor(position, 5_000);
+    projectorSide.publish('projection.two', LogPosition.of(8n, 1n));
+    expect(await waiting).toBe(true);
+    expect(await progress.reached(LogPosition.of(8n, 1n), ['two'])).toBe(true);
+    expect(await progress.reached(LogPosition.of(8n, 2n), ['two'])).toBe(false);
   });
 });
