@@ -3,13 +3,10 @@
  * versions rebuilt from the stream, limits, search, and read models that equal a rebuild.
  */
 import { randomUUID } from 'node:crypto';
-import { PostgresEventStore } from '../../infra/event-store/postgres/postgres-event-store';
-import { silentLogger } from '../../infra/logging/logger';
-import { InProcessWakeups } from '../../infra/wakeups/wakeups';
 import { documentsProjection } from '../../projectors/documents/documents-projection';
 import { readCheckpoint } from '../../projectors/runtime/checkpoints';
-import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
-import { createTestSchema, lastWrittenPosition } from '../support/test-database';
+import { rebuildProjection } from '../support/rebuild-projection';
+import { createTestSchema } from '../support/test-database';
 import { signUp, startTestService, type SignedUpUser, type TestService } from '../support/test-service';
 import { waitFor } from '../support/wait-for';
 
@@ -211,13 +208,8 @@ describe('documents API', () => {
     expect(live.status).toBe(200);
     const rebuilt = await createTestSchema('documents_rebuild');
     try {
-      const store = new PostgresEventStore({ pool: t.db.pool(2), wakeups: new InProcessWakeups() });
-      const head = await lastWrittenPosition(t.db.knex);
-      const runner = new ProjectionRunner({ store, db: rebuilt.knex, projection: documentsProjection, wakeups: new InProcessWakeups(), logger: silentLogger });
-      runner.start();
-      await waitFor(async () => (await readCheckpoint(rebuilt.knex, 'documents')) === head, 20_000, 'the rebuild');
-      await runner.stop();
-      await waitFor(async () => (await readCheckpoint(t.db.knex, 'documents')) !== 'start' && (await readCheckpoint(t.db.knex, 'documents')) >= (head as string), 20_000, 'the live projection');
+      const head = await rebuildProjection(t.db, rebuilt, documentsProjection);
+      await waitFor(async () => (await readCheckpoint(t.db.knex, 'documents')) !== 'start' && (await readCheckpoint(t.db.knex, 'documents')) >= head, 20_000, 'the live projection');
       for (const [table, order] of [
         ['documents', ['id']],
         ['document_versions', ['document_id', 'revision']],

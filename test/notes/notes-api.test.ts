@@ -5,14 +5,11 @@
  * and read models that equal a rebuild.
  */
 import { randomUUID } from 'node:crypto';
-import { PostgresEventStore } from '../../infra/event-store/postgres/postgres-event-store';
-import { silentLogger } from '../../infra/logging/logger';
-import { InProcessWakeups } from '../../infra/wakeups/wakeups';
 import { notesProjection } from '../../projectors/notes/notes-projection';
 import { readCheckpoint } from '../../projectors/runtime/checkpoints';
-import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
 import { SyncReplica } from '../support/sync-client';
-import { createTestSchema, lastWrittenPosition } from '../support/test-database';
+import { rebuildProjection } from '../support/rebuild-projection';
+import { createTestSchema } from '../support/test-database';
 import { signUp, startTestService, type SignedUpUser, type TestService } from '../support/test-service';
 import { waitFor } from '../support/wait-for';
 
@@ -399,13 +396,8 @@ describe('notes API', () => {
   it('a rebuild of the notes projection equals the live tables', async () => {
     const rebuilt = await createTestSchema('notes_rebuild');
     try {
-      const store = new PostgresEventStore({ pool: t.db.pool(2), wakeups: new InProcessWakeups() });
-      const head = await lastWrittenPosition(t.db.knex);
-      const runner = new ProjectionRunner({ store, db: rebuilt.knex, projection: notesProjection, wakeups: new InProcessWakeups(), logger: silentLogger });
-      runner.start();
-      await waitFor(async () => (await readCheckpoint(rebuilt.knex, 'notes')) === head, 20_000, 'the rebuild');
-      await runner.stop();
-      await waitFor(async () => (await readCheckpoint(t.db.knex, 'notes')) !== 'start' && (await readCheckpoint(t.db.knex, 'notes')) >= (head as string), 20_000, 'the live projection');
+      const head = await rebuildProjection(t.db, rebuilt, notesProjection);
+      await waitFor(async () => (await readCheckpoint(t.db.knex, 'notes')) !== 'start' && (await readCheckpoint(t.db.knex, 'notes')) >= head, 20_000, 'the live projection');
       const counts: Record<string, number> = {};
       for (const [table, order] of [
         ['notes', ['id']],
