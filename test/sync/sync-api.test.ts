@@ -94,9 +94,13 @@ describe('sync API', () => {
 
   it('a long poll is answered as soon as something in scope is projected, and not for others', async () => {
     const user = await signUp(t.http);
-    const ws = await workspace(user);
+    const created = await t.http.post('/api/workspaces').set(user.auth).send({ name: 'Sync' });
+    const ws = created.body.id as string;
+    // The replica starts from a feed that already holds the new workspace: only later writes may answer the poll.
+    await caughtUp(user, String(created.headers['x-consistency-token']));
     const replica = new SyncReplica(t.http, user.auth);
     await replica.drain(50);
+    expect(replica.entities.has(`workspace:${ws}`)).toBe(true);
     const started = Date.now();
     const held = replica.pull(50, 10);
     await new Promise((resolve) => setTimeout(resolve, 300));
