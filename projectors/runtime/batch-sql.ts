@@ -1,9 +1,9 @@
 /**
- * A projection batch in two round trips instead of one per statement. The statements a projection
+ * A projection batch in one round trip instead of one per statement. The statements a projection
  * builds (knex builders and raws, never run) are compiled here to SQL text with their bindings written
  * as literals: each value goes through node-postgres's own `prepareValue`, exactly what it would have
- * sent as a parameter, then node-postgres's `escapeLiteral` (rewritten here, same answers). An untyped literal is resolved by PostgreSQL the way an
- * untyped parameter is, so the statements mean what they meant when run one by one. The batch then
+ * sent as a parameter, then node-postgres's `escapeLiteral` (rewritten here, same answers). An
+ * untyped literal is resolved by PostgreSQL the way an untyped parameter is, so the statements mean what they meant when run one by one. The batch then
  * runs on one connection as one text (simple query protocol: the server runs the statements in order
  * and stops at the first error, which aborts the transaction and skips the rest, COMMIT included):
  *
@@ -98,7 +98,6 @@ export function checkpointMoveSql(projection: string, expected: Checkpoint, next
   const from = expected === 'start' ? 'NULL' : escapeLiteral(expected);
   return `SELECT move_projection_checkpoint(${escapeLiteral(projection)}, ${from}, ${escapeLiteral(next)}, ${String(Math.trunc(eventsSeen))})`;
 }
-
 
 /** The raw connection knex hands out (a pg client); only `query` is used. */
 interface RawConnection {

@@ -396,8 +396,7 @@ describe('notes API', () => {
   it('a rebuild of the notes projection equals the live tables', async () => {
     const rebuilt = await createTestSchema('notes_rebuild');
     try {
-      const head = await rebuildProjection(t.db, rebuilt, notesProjection);
-      await waitFor(async () => (await readCheckpoint(t.db.knex, 'notes')) !== 'start' && (await readCheckpoint(t.db.knex, 'notes')) >= head, 20_000, 'the live projection');
+      await rebuildProjection(t.db, rebuilt, notesProjection);
       const counts: Record<string, number> = {};
       for (const [table, order] of [
         ['notes', ['id']],

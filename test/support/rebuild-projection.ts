@@ -1,6 +1,8 @@
 /**
  * Rebuilding one projection from a test service's log into a fresh schema, for the tests that compare
- * a rebuild with the live tables. The rebuild runs to the last event the service wrote and stops. If
+ * a rebuild with the live tables. The rebuild runs to the last event the service wrote and stops, and
+ * the service's own runner of that projection is waited for up to the same event, so that the caller
+ * compares tables at one position. If
  * it does not get there in time, the error says where it stood, what the runner logged, and the oldest
  * transaction open on the server (readers of the log stop below it), so a failure explains itself.
  */
@@ -12,10 +14,14 @@ import { readCheckpoint } from '../../projectors/runtime/checkpoints';
 import type { Projection } from '../../projectors/runtime/projection';
 import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
 import { lastWrittenPosition, type TestSchema } from './test-database';
+import { waitFor } from './wait-for';
 
 const POLL_MS = 20;
 
-/** Applies `source`'s whole log with `projection` into `target`; answers the position it reached. */
+/**
+ * Applies `source`'s whole log with `projection` into `target`, then waits for `source`'s live
+ * projection to have applied it too; answers the position both reached.
+ */
 export async function rebuildProjection(source: TestSchema, target: TestSchema, projection: Projection, timeoutMs = 35_000): Promise<string> {
   const logged: string[] = [];
   const logger = pino(
@@ -35,13 +41,18 @@ export async function rebuildProjection(source: TestSchema, target: TestSchema, 
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const reached = await readCheckpoint(target.knex, projection.name);
-      if (reached === head) return head;
+      if (reached === head) break;
       if (Date.now() > deadline) throw new Error(`the rebuild of ${projection.name} did not reach ${head} in ${timeoutMs} ms: ${await diagnosis(source, target, projection, reached, logged)}`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   } finally {
     await runner.stop();
   }
+  await waitFor(async () => {
+    const live = await readCheckpoint(source.knex, projection.name);
+    return live !== 'start' && live >= head;
+  }, 20_000, `the live ${projection.name} projection`);
+  return head;
 }
 
 async function diagnosis(source: TestSchema, target: TestSchema, projection: Projection, reached: string, logged: readonly string[]): Promise<string> {
