@@ -44,6 +44,7 @@ import { startTracing } from './infra/telemetry/tracing';
 import { createPlatform, type Platform } from './infra/platform';
 import { AccessTokens } from './infra/security/access-tokens';
 import { createPasswordHasher } from './infra/security/passwords';
+import { sealedPasswordCredentials } from './infra/security/password-credentials';
 import { RateLimits } from './infra/security/rate-limits';
 import { RefreshTokens } from './infra/security/refresh-tokens';
 import { loadSigningKeys } from './infra/security/signing-keys';
@@ -122,7 +123,8 @@ export async function createService(config: Config, logger: Logger, options: Ser
   projectionLag.start();
 
   const keys = await loadSigningKeys({ configuredJwks: config.AUTH_SIGNING_KEYS, knex });
-  // Seals webhook secrets (command API) and opens them to sign deliveries (projectors).
+  // Seals what the log must keep but not show: password hashes and webhook secrets (command API);
+  // the projectors open webhook secrets to sign deliveries.
   const secrets = await loadSecretBox({ configuredKeys: config.SECRETS_KEY, knex });
   const accessTokens = new AccessTokens(keys, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, clock });
   const progress = new ProjectionProgress(knex, wakeups, projectionNames);
@@ -136,7 +138,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
         ...accountsRoutes({
           store,
           clock,
-          passwords: createPasswordHasher(),
+          passwords: sealedPasswordCredentials(createPasswordHasher(), secrets),
           accessTokens,
           refreshTokens: new RefreshTokens(knex, { lifetimeDays: config.REFRESH_TOKEN_LIFETIME_DAYS, clock }),
           rateLimits: new RateLimits(knex, {

@@ -14,7 +14,7 @@ import type { RouteSpec } from '../../infra/http/routes';
 import { parseRequest } from '../../infra/http/validation';
 import type { AccessTokens } from '../../infra/security/access-tokens';
 import { checkPasswordPolicy } from '../../infra/security/password-policy';
-import type { PasswordHasher } from '../../infra/security/passwords';
+import type { PasswordCredentials } from '../../infra/security/password-credentials';
 import type { RateLimits } from '../../infra/security/rate-limits';
 import type { RefreshTokens } from '../../infra/security/refresh-tokens';
 import { handleCommand, loadAggregate, StaleRevision } from '../command-handling';
@@ -25,7 +25,8 @@ import { changePasswordBody, changeProfileBody, logInBody, refreshBody, signUpBo
 export interface AccountsDeps {
   readonly store: EventStore;
   readonly clock: () => Date;
-  readonly passwords: PasswordHasher;
+  /** Recorded sealed, never as a hash in the clear (see password-credentials.ts). */
+  readonly passwords: PasswordCredentials;
   readonly accessTokens: AccessTokens;
   readonly refreshTokens: RefreshTokens;
   readonly rateLimits: RateLimits;
@@ -74,9 +75,9 @@ export function accountsRoutes(deps: AccountsDeps): RouteSpec[] {
     const body = parseRequest(signUpBody, req.body, 'body');
     await deps.rateLimits.consumeSignup(req.ip ?? 'unknown');
     assertPasswordPolicy(body.password, body.email);
-    const passwordHash = await deps.passwords.hash(body.password);
-    const now = clock();
     const userId = randomUUID();
+    const passwordHash = await deps.passwords.create(userId, body.password);
+    const now = clock();
     await reserveEmail(req, body.email, userId, now);
     const created = await handleCommand(
       store,
@@ -95,7 +96,7 @@ export function accountsRoutes(deps: AccountsDeps): RouteSpec[] {
     const ip = req.ip ?? 'unknown';
     await deps.rateLimits.assertLoginAllowed(body.email, ip);
     const user = await findUserByEmail(store, body.email);
-    const valid = user ? await deps.passwords.verify(user.passwordHash, body.password) : await deps.passwords.verifyDummy(body.password);
+    const valid = user ? await deps.passwords.verify(user.id, user.passwordHash, body.password) : await deps.passwords.verifyDummy(body.password);
     if (!user || !valid) {
       await deps.rateLimits.recordLoginFailure(body.email, ip);
       throw new Problem('unauthorized', 'AUTH.INVALID_CREDENTIALS', 'the email address or the password is wrong');
@@ -131,11 +132,11 @@ export function accountsRoutes(deps: AccountsDeps): RouteSpec[] {
     const userId = actorOf(req);
     const user = await findUser(store, userId);
     if (!user) throw new Problem('not_found', 'USER.NOT_FOUND', 'no such user');
-    if (!(await deps.passwords.verify(user.passwordHash, body.currentPassword))) {
+    if (!(await deps.passwords.verify(userId, user.passwordHash, body.currentPassword))) {
       throw new Problem('forbidden', 'AUTH.WRONG_PASSWORD', 'the current password is wrong');
     }
     assertPasswordPolicy(body.newPassword, user.email);
-    const passwordHash = await deps.passwords.hash(body.newPassword);
+    const passwordHash = await deps.passwords.create(userId, body.newPassword);
     const now = clock();
     const result = await handleCommand(store, userStreamId(userId), userDecider, { type: 'ChangePassword', passwordHash, at: now.toISOString() }, commandContext(req, now));
     const sessionId = req.auth?.sessionId;

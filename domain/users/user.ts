@@ -8,6 +8,10 @@ import { unreachable, type DomainEvent } from '../shared/events';
 
 export const userStreamId = (userId: string) => `user-${userId}`;
 
+/**
+ * `passwordHash` is opaque here: the command API records the argon2id hash sealed for this user
+ * (infra/security/password-credentials.ts); events from before sealing began hold the hash in the clear.
+ */
 export type UserEvent =
   | DomainEvent<'UserSignedUp', { userId: string; email: string; displayName: string | null; passwordHash: string; signedUpAt: string }>
   | DomainEvent<'UserDisplayNameChanged', { userId: string; displayName: string | null; changedAt: string }>

@@ -4,7 +4,12 @@
  */
 import { SignJWT, generateKeyPair } from 'jose';
 import { randomUUID } from 'node:crypto';
+import { createPasswordHasher } from '../../infra/security/passwords';
+import { loadSecretBox, SecretBoxError } from '../../infra/security/secret-box';
 import { startTestService, signUp, type TestService } from '../support/test-service';
+
+/** Metadata for events a test writes straight into the log, as an operator's tool would. */
+const byTheSystem = () => ({ correlationId: randomUUID(), causationId: randomUUID(), actorId: null, occurredAt: new Date().toISOString() });
 
 describe('accounts API', () => {
   let t: TestService;
@@ -30,14 +35,21 @@ describe('accounts API', () => {
       expect(me.body).toEqual({ id: res.body.user.id, email: 'ann@example.com', displayName: 'Ann' });
     });
 
-    it('stores an argon2id hash with m=19456, t=2, p=1, and never the password', async () => {
+    it('records an argon2id hash (m=19456, t=2, p=1) only sealed for this user, and never the password', async () => {
       const user = await signUp(t.http, { password: 'a quite unusual passphrase' });
       const [event] = await t.db.knex('events').where({ stream_id: `user-${user.id}`, event_type: 'UserSignedUp' }).select('data');
-      const [, algorithm, , parameters] = String(event.data.passwordHash).split('$');
+      const stored = String(event.data.passwordHash);
+      expect(stored).not.toContain('argon2');
+      const secrets = await loadSecretBox({ knex: t.db.knex });
+      expect(() => secrets.open(stored, `password-hash:${randomUUID()}`)).toThrow(SecretBoxError);
+      const hash = secrets.open(stored, `password-hash:${user.id}`);
+      const [, algorithm, , parameters] = hash.split('$');
       expect(algorithm).toBe('argon2id');
       expect(Object.fromEntries(parameters!.split(',').map((pair) => pair.split('=')))).toEqual({ m: '19456', t: '2', p: '1' });
+      expect(await createPasswordHasher().verify(hash, 'a quite unusual passphrase')).toBe(true);
       const everything = JSON.stringify(await t.db.knex('events').select('data', 'metadata'));
       expect(everything).not.toContain('a quite unusual passphrase');
+      expect(everything).not.toContain('$argon2');
     });
 
     it('refuses short, long and common passwords with stable codes', async () => {
@@ -122,6 +134,34 @@ describe('accounts API', () => {
       const ratio = median(unknownTimes) / median(wrongTimes);
       expect(ratio).toBeGreaterThan(0.3);
       expect(ratio).toBeLessThan(3);
+    });
+
+    it('still accepts a password whose hash was recorded in the clear before sealing began', async () => {
+      const user = await signUp(t.http);
+      const clearHash = await createPasswordHasher().hash('an older fine passphrase');
+      await t.service.platform.store.append(
+        `user-${user.id}`,
+        [{ id: randomUUID(), type: 'UserPasswordChanged', data: { userId: user.id, passwordHash: clearHash, changedAt: new Date().toISOString() }, metadata: byTheSystem() }],
+        { expectedRevision: 0n },
+      );
+      expect((await t.http.post('/api/auth/login').send({ email: user.email, password: 'an older fine passphrase' })).status).toBe(200);
+      expect((await t.http.post('/api/auth/login').send({ email: user.email, password: user.password })).status).toBe(401);
+    });
+
+    it('answers 500, never a successful log-in, when the recorded value does not open for this account', async () => {
+      const owner = await signUp(t.http, { password: 'the owner passphrase' });
+      const victim = await signUp(t.http);
+      const [event] = await t.db.knex('events').where({ stream_id: `user-${owner.id}`, event_type: 'UserSignedUp' }).select('data');
+      // Someone with write access to the log copies the owner's sealed hash into another account.
+      await t.service.platform.store.append(
+        `user-${victim.id}`,
+        [{ id: randomUUID(), type: 'UserPasswordChanged', data: { userId: victim.id, passwordHash: event.data.passwordHash, changedAt: new Date().toISOString() }, metadata: byTheSystem() }],
+        { expectedRevision: 0n },
+      );
+      const res = await t.http.post('/api/auth/login').send({ email: victim.email, password: 'the owner passphrase' });
+      expect(res.status).toBe(500);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(JSON.stringify(res.body)).not.toMatch(/sealed|v1:|at .*\.ts/);
     });
   });
 
