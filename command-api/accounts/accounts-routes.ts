@@ -102,7 +102,21 @@ export function accountsRoutes(deps: AccountsDeps): RouteSpec[] {
       throw new Problem('unauthorized', 'AUTH.INVALID_CREDENTIALS', 'the email address or the password is wrong');
     }
     await deps.rateLimits.resetLoginFailures(body.email);
+    if (deps.passwords.needsRenewal(user.id, user.passwordHash)) await renewPasswordHash(req, user, body.password);
     respond(res, 200, { user: profileOf(user), ...(await startSession(user.id)) });
+  }
+
+  /** Records the password just verified anew: sealed with the current key, hashed with the current parameters. */
+  async function renewPasswordHash(req: Request, user: ActiveUser, password: string): Promise<void> {
+    const passwordHash = await deps.passwords.create(user.id, password);
+    const now = clock();
+    await handleCommand(
+      store,
+      userStreamId(user.id),
+      userDecider,
+      { type: 'RenewPasswordHash', passwordHash, replacing: user.passwordHash, at: now.toISOString() },
+      { ...commandContext(req, now), actorId: user.id },
+    );
   }
 
   async function refresh(req: Request, res: Response) {

@@ -15,7 +15,9 @@ export const userStreamId = (userId: string) => `user-${userId}`;
 export type UserEvent =
   | DomainEvent<'UserSignedUp', { userId: string; email: string; displayName: string | null; passwordHash: string; signedUpAt: string }>
   | DomainEvent<'UserDisplayNameChanged', { userId: string; displayName: string | null; changedAt: string }>
-  | DomainEvent<'UserPasswordChanged', { userId: string; passwordHash: string; changedAt: string }>;
+  | DomainEvent<'UserPasswordChanged', { userId: string; passwordHash: string; changedAt: string }>
+  /** The same password recorded anew (sealed with the current key, hashed with the current parameters). */
+  | DomainEvent<'UserPasswordHashRenewed', { userId: string; passwordHash: string; renewedAt: string }>;
 
 export type User =
   | { readonly status: 'none' }
@@ -31,7 +33,9 @@ export type User =
 export type UserCommand =
   | { readonly type: 'SignUp'; readonly userId: string; readonly email: string; readonly displayName: string | null; readonly passwordHash: string; readonly at: string }
   | { readonly type: 'ChangeDisplayName'; readonly displayName: string | null; readonly at: string }
-  | { readonly type: 'ChangePassword'; readonly passwordHash: string; readonly at: string };
+  | { readonly type: 'ChangePassword'; readonly passwordHash: string; readonly at: string }
+  /** Renews `replacing` (the value a log-in just verified); nothing when the password has changed since. */
+  | { readonly type: 'RenewPasswordHash'; readonly passwordHash: string; readonly replacing: string; readonly at: string };
 
 export const userDecider: Decider<UserCommand, UserEvent, User> = {
   initialState: { status: 'none' },
@@ -53,6 +57,10 @@ export const userDecider: Decider<UserCommand, UserEvent, User> = {
       case 'ChangePassword':
         if (state.status !== 'active') throw notFound('USER.NOT_FOUND', 'no such user');
         return [{ type: 'UserPasswordChanged', data: { userId: state.id, passwordHash: command.passwordHash, changedAt: command.at } }];
+      case 'RenewPasswordHash':
+        if (state.status !== 'active') throw notFound('USER.NOT_FOUND', 'no such user');
+        if (state.passwordHash !== command.replacing) return [];
+        return [{ type: 'UserPasswordHashRenewed', data: { userId: state.id, passwordHash: command.passwordHash, renewedAt: command.at } }];
       default:
         return unreachable(command);
     }
@@ -72,6 +80,7 @@ export const userDecider: Decider<UserCommand, UserEvent, User> = {
       case 'UserDisplayNameChanged':
         return state.status === 'active' ? { ...state, displayName: event.data.displayName } : state;
       case 'UserPasswordChanged':
+      case 'UserPasswordHashRenewed':
         return state.status === 'active' ? { ...state, passwordHash: event.data.passwordHash } : state;
       default:
         return unreachable(event);

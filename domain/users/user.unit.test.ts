@@ -27,6 +27,15 @@ describe('user', () => {
 
   it('a missing user cannot change anything', () => {
     given(userDecider).when({ type: 'ChangePassword', passwordHash: 'x', at }).thenFails('USER.NOT_FOUND');
+    given(userDecider).when({ type: 'RenewPasswordHash', passwordHash: 'x', replacing: 'y', at }).thenFails('USER.NOT_FOUND');
+  });
+
+  it('renews the hash a log-in verified, and records nothing when the password changed in between', () => {
+    given(userDecider, signedUp)
+      .when({ type: 'RenewPasswordHash', passwordHash: 'v1:sealed', replacing: '$argon2id$hash', at })
+      .then([{ type: 'UserPasswordHashRenewed', data: { userId: 'u1', passwordHash: 'v1:sealed', renewedAt: at } }]);
+    const changed: UserEvent = { type: 'UserPasswordChanged', data: { userId: 'u1', passwordHash: 'v1:newer', changedAt: at } };
+    given(userDecider, signedUp, changed).when({ type: 'RenewPasswordHash', passwordHash: 'v1:sealed', replacing: '$argon2id$hash', at }).thenNothing();
   });
 });
 

@@ -6,13 +6,15 @@
  *
  * The seal's context is `password-hash:<userId>`: a sealed hash copied into another account's stream
  * does not open there. Hashes written in the clear before sealing began (they start with `$argon2`)
- * still verify; they stay in the log as written, since the log is append-only.
+ * still verify; they stay in the log as written, since the log is append-only, but the next good
+ * log-in records the password anew, sealed (`needsRenewal`), as it does after a key rotation or a
+ * change of argon2 parameters, so that old keys can be retired once their users have logged in.
  *
  * A stored value that does not open (tampered with, or its key dropped from SECRETS_KEY) throws, like
  * a malformed hash does in `PasswordHasher.verify`: that is the operator's fault, not a wrong
  * password, and must never pass as one.
  */
-import type { PasswordHasher } from './passwords';
+import { passwordNeedsRehash, type PasswordHasher } from './passwords';
 import type { SecretBox } from './secret-box';
 
 export interface PasswordCredentials {
@@ -22,6 +24,11 @@ export interface PasswordCredentials {
   verify(userId: string, stored: string, password: string): Promise<boolean>;
   /** Same cost as `verify`, always false: for an address with no account, so timing does not tell. */
   verifyDummy(password: string): Promise<false>;
+  /**
+   * Whether `stored` (already verified) should be recorded anew after a good log-in: it is in the clear,
+   * sealed with a key that no longer seals (a rotation), or hashed with other argon2 parameters.
+   */
+  needsRenewal(userId: string, stored: string): boolean;
 }
 
 /** Hashes recorded before sealing began are PHC strings (`$argon2id$v=19$...`); sealed values never start with `$`. */
@@ -39,5 +46,9 @@ export function sealedPasswordCredentials(hasher: PasswordHasher, secrets: Secre
       return hasher.verify(hash, password);
     },
     verifyDummy: (password) => hasher.verifyDummy(password),
+    needsRenewal(userId, stored) {
+      if (stored.startsWith(CLEAR_HASH_PREFIX) || secrets.sealedWithOlderKey(stored)) return true;
+      return passwordNeedsRehash(secrets.open(stored, contextFor(userId)));
+    },
   };
 }

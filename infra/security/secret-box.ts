@@ -78,6 +78,12 @@ export class SecretBox {
     return [VERSION, this.sealing.keyId, iv.toString('base64url'), sealed.toString('base64url')].join(':');
   }
 
+  /** Whether `sealed` was sealed with another key than the one that seals now (it should be sealed again). */
+  sealedWithOlderKey(sealed: string): boolean {
+    const parts = sealed.split(':');
+    return parts.length !== 4 || parts[0] !== VERSION || parts[1] !== this.sealing.keyId;
+  }
+
   /** The plaintext; throws SecretBoxError when the value is malformed, tampered with, or for a key or context not held. */
   open(sealed: string, context: string): string {
     const parts = sealed.split(':');

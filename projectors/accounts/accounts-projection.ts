@@ -6,7 +6,7 @@ import { upsertIfNewer, type Projection } from '../runtime/projection';
 export const accountsProjection: Projection = {
   name: 'accounts',
   tables: ['users'],
-  handles: ['UserSignedUp', 'UserDisplayNameChanged', 'UserPasswordChanged'],
+  handles: ['UserSignedUp', 'UserDisplayNameChanged', 'UserPasswordChanged', 'UserPasswordHashRenewed'],
   apply(recorded, sql) {
     const event = recorded as unknown as UserEvent;
     const revision = recorded.streamRevision;
@@ -30,6 +30,9 @@ export const accountsProjection: Projection = {
           .where('id', event.data.userId)
           .andWhere('revision', '<', revision.toString())
           .update({ updated_at: event.data.changedAt, revision: revision.toString() });
+      case 'UserPasswordHashRenewed':
+        // The same password recorded anew: nothing a reader sees has changed.
+        return sql('users').where('id', event.data.userId).andWhere('revision', '<', revision.toString()).update({ revision: revision.toString() });
       default:
         return unreachable(event);
     }

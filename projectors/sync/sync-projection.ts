@@ -30,6 +30,7 @@ export const syncProjection: Projection = {
     'UserSignedUp',
     'UserDisplayNameChanged',
     'UserPasswordChanged',
+    'UserPasswordHashRenewed',
     'DocumentCreated',
     'DocumentEdited',
     'DocumentDeleted',
@@ -88,6 +89,7 @@ export const syncProjection: Projection = {
           sql('sync_members').where({ user_id: event.data.userId, removed: false }).update({ position, changed_at: changedAt }),
         ];
       case 'UserPasswordChanged':
+      case 'UserPasswordHashRenewed':
         return [];
       case 'DocumentCreated':
         return sql('sync_documents')

@@ -136,7 +136,7 @@ describe('accounts API', () => {
       expect(ratio).toBeLessThan(3);
     });
 
-    it('still accepts a password whose hash was recorded in the clear before sealing began', async () => {
+    it('still accepts a password whose hash was recorded in the clear before sealing began, and records it anew, sealed', async () => {
       const user = await signUp(t.http);
       const clearHash = await createPasswordHasher().hash('an older fine passphrase');
       await t.service.platform.store.append(
@@ -146,6 +146,15 @@ describe('accounts API', () => {
       );
       expect((await t.http.post('/api/auth/login').send({ email: user.email, password: 'an older fine passphrase' })).status).toBe(200);
       expect((await t.http.post('/api/auth/login').send({ email: user.email, password: user.password })).status).toBe(401);
+
+      // That log-in recorded the same password anew, sealed; the next one finds nothing to renew.
+      const renewals = () => t.db.knex('events').where({ stream_id: `user-${user.id}`, event_type: 'UserPasswordHashRenewed' }).select('data');
+      const [renewed] = await renewals();
+      expect(String(renewed.data.passwordHash)).not.toContain('argon2');
+      const secrets = await loadSecretBox({ knex: t.db.knex });
+      expect(await createPasswordHasher().verify(secrets.open(String(renewed.data.passwordHash), `password-hash:${user.id}`), 'an older fine passphrase')).toBe(true);
+      expect((await t.http.post('/api/auth/login').send({ email: user.email, password: 'an older fine passphrase' })).status).toBe(200);
+      expect(await renewals()).toHaveLength(1);
     });
 
     it('answers 500, never a successful log-in, when the recorded value does not open for this account', async () => {
