@@ -41,7 +41,7 @@ export function sealedPasswordCredentials(hasher: PasswordHasher, secrets: Secre
     async create(userId, password) {
       return secrets.seal(await hasher.hash(password), contextFor(userId));
     },
-    verify(userId, stored, password) {
+    async verify(userId, stored, password) {
       const hash = stored.startsWith(CLEAR_HASH_PREFIX) ? stored : secrets.open(stored, contextFor(userId));
       return hasher.verify(hash, password);
     },

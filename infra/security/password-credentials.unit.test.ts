@@ -19,7 +19,7 @@ describe('password credentials', () => {
     expect(stored).not.toContain('argon2');
     expect(await beforeRotation.verify('user-1', stored, 'a fine passphrase')).toBe(true);
     expect(await beforeRotation.verify('user-1', stored, 'another passphrase')).toBe(false);
-    expect(() => beforeRotation.verify('user-2', stored, 'a fine passphrase')).toThrow(SecretBoxError);
+    await expect(beforeRotation.verify('user-2', stored, 'a fine passphrase')).rejects.toThrow(SecretBoxError);
   });
 
   it('verifies a hash recorded in the clear, and asks for it to be recorded anew', async () => {
