@@ -18,6 +18,7 @@ import * as circles from './20261122_0013_circles';
 import * as ai from './20261122_0012_ai';
 import * as secretKeys from './20261122_0015_secret_keys';
 import * as checkpointMove from './20261122_0016_checkpoint_move';
+import * as inlineRows from './20261123_0017_inline_rows';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -40,6 +41,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0013_circles', circles],
   ['20261122_0015_secret_keys', secretKeys],
   ['20261122_0016_checkpoint_move', checkpointMove],
+  ['20261123_0017_inline_rows', inlineRows],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -15,10 +15,21 @@
  * A batch of large documents goes in several texts of at most MAX_ROUND_TRIP_CHARS, in the same
  * transaction; the last one ends with the checkpoint move and COMMIT.
  *
+ * PostgreSQL would parse and plan every statement of such a text afresh, and planning costs about as
+ * much as running a one-row update. So a statement's shape (its SQL with `$1`, `$2`... where the values
+ * go, exactly what knex sends with parameters) is prepared once per connection, in a round trip of its
+ * own before the batch (`PREPARE`), and the batch then runs it as `EXECUTE <name>(<literals>)`: the
+ * same values, now as the parameters they always stood for, with the plan PostgreSQL keeps. A shape the
+ * server refuses to prepare (a parameter whose type it cannot tell) keeps running inlined, and so does
+ * every shape beyond MAX_PREPARED_PER_CONNECTION. After a batch fails, the connection's prepared
+ * statements are dropped (`DEALLOCATE ALL`), in case what failed was one planned against tables that
+ * have changed since.
+ *
  * Rows and checkpoint still commit together or not at all. A statement that cannot be written this way
  * (a Buffer binding, a builder that compiles to several queries) makes `compileBatch` answer
  * undefined, and the runner applies that batch the old way, one statement at a time in a knex transaction.
  */
+import { createHash } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { LogPosition } from '../../infra/event-store/log-position';
@@ -52,39 +63,64 @@ export function escapeLiteral(text: string): string {
   return quoted.includes('\\') ? ` E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
 }
 
+/** A statement of a batch, compiled: inlined, and as a template with its values apart. */
+export interface CompiledStatement {
+  /** The statement with its values written in as literals. */
+  readonly text: string;
+  /** The same statement with `$1`, `$2`... where the values go, as knex would send it with parameters. */
+  readonly template: string;
+  /** The values as literals, in the order of their placeholders. */
+  readonly literals: readonly string[];
+}
+
+/** An unescaped `?` (a binding, after an even run of backslashes) or an escaped one. */
+const PLACEHOLDER = /(\\*)(\?)/g;
+
 /**
- * The statement as one SQL text with its bindings inlined, replacing the placeholders exactly where
- * knex's PostgreSQL client would have put `$1`, `$2`... (an odd run of backslashes escapes a `?`).
+ * The statement compiled for a batch: its bindings inlined exactly where knex's PostgreSQL client would
+ * have put `$1`, `$2`... (an odd run of backslashes escapes a `?`), and the template with those
+ * placeholders. Undefined when a binding has no text form.
  */
-export function inlineStatement(statement: SqlStatement): string | undefined {
+export function compileStatement(statement: SqlStatement): CompiledStatement | undefined {
   const compiled = statement.toSQL() as Knex.Sql | Knex.Sql[];
   if (Array.isArray(compiled)) return undefined;
   const bindings = (compiled.bindings ?? []) as readonly unknown[];
+  const literals: string[] = [];
+  for (const binding of bindings) {
+    const literal = sqlLiteral(binding);
+    if (literal === undefined) return undefined;
+    literals.push(literal);
+  }
   let next = 0;
   let failed = false;
-  const text = compiled.sql.replace(/(\\*)(\?)/g, (_match, escapes: string) => {
+  const text = compiled.sql.replace(PLACEHOLDER, (_match, escapes: string) => {
     if (escapes.length % 2) return '?';
-    if (next >= bindings.length) {
+    if (next >= literals.length) {
       failed = true;
       return '?';
     }
-    const literal = sqlLiteral(bindings[next++]);
-    if (literal === undefined) failed = true;
-    return literal ?? '?';
+    return literals[next++]!;
   });
-  if (failed || next !== bindings.length) return undefined;
-  return text;
+  if (failed || next !== literals.length) return undefined;
+  let placeholder = 0;
+  const template = compiled.sql.replace(PLACEHOLDER, (_match, escapes: string) => (escapes.length % 2 ? '?' : `$${++placeholder}`));
+  return { text, template, literals };
 }
 
-/** Every statement inlined, in order; undefined if any one cannot be. */
-export function compileBatch(statements: readonly SqlStatement[]): string[] | undefined {
-  const texts: string[] = [];
+/** The statement as one SQL text with its bindings inlined (see compileStatement). */
+export function inlineStatement(statement: SqlStatement): string | undefined {
+  return compileStatement(statement)?.text;
+}
+
+/** Every statement compiled, in order; undefined if any one cannot be. */
+export function compileBatch(statements: readonly SqlStatement[]): CompiledStatement[] | undefined {
+  const compiled: CompiledStatement[] = [];
   for (const statement of statements) {
-    const text = inlineStatement(statement);
-    if (text === undefined) return undefined;
-    texts.push(text);
+    const one = compileStatement(statement);
+    if (one === undefined) return undefined;
+    compiled.push(one);
   }
-  return texts;
+  return compiled;
 }
 
 /** The SQLSTATE with which `move_projection_checkpoint` says the checkpoint was not at `expected`. */
@@ -103,6 +139,50 @@ export function checkpointMoveSql(projection: string, expected: Checkpoint, next
 interface RawConnection {
   query(text: string): Promise<pg.QueryResult | pg.QueryResult[]>;
 }
+
+/** How many statement shapes one connection keeps prepared at most; beyond that, statements go inlined. */
+export const MAX_PREPARED_PER_CONNECTION = 256;
+
+/** SQLSTATE duplicate_prepared_statement: the name is taken on this connection, by this very shape. */
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
+
+/** The shapes prepared on one connection: template -> statement name, or null when the server refused it. */
+const preparedByConnection = new WeakMap<RawConnection, Map<string, string | null>>();
+
+/** The SQL text that runs `statement` on `connection`: EXECUTE of its prepared shape (prepared now if new), or the statement inlined. */
+async function textOn(connection: RawConnection, statement: BatchStatement): Promise<string> {
+  if (typeof statement === 'string') return statement;
+  if (statement.literals.length === 0) return statement.text;
+  let prepared = preparedByConnection.get(connection);
+  if (!prepared) preparedByConnection.set(connection, (prepared = new Map()));
+  let name = prepared.get(statement.template);
+  if (name === undefined) {
+    if (prepared.size >= MAX_PREPARED_PER_CONNECTION) return statement.text;
+    name = await prepare(connection, statement.template);
+    prepared.set(statement.template, name);
+  }
+  return name === null ? statement.text : `EXECUTE ${name}(${statement.literals.join(', ')})`;
+}
+
+/** Prepares `template` under a name derived from it; null when the server will not prepare it. */
+async function prepare(connection: RawConnection, template: string): Promise<string | null> {
+  const name = `scriptorium_${createHash('sha256').update(template).digest('hex').slice(0, 32)}`;
+  try {
+    await connection.query(`PREPARE ${name} AS ${template}`);
+    return name;
+  } catch (error) {
+    return (error as { code?: unknown }).code === DUPLICATE_PREPARED_STATEMENT ? name : null;
+  }
+}
+
+/** Forgets (on the server too) what was prepared on `connection`. */
+async function forgetPrepared(connection: RawConnection): Promise<void> {
+  if (!preparedByConnection.delete(connection)) return;
+  await connection.query('DEALLOCATE ALL').catch(() => undefined);
+}
+
+/** A statement for runBatchTransaction: compiled (prepared when it can be), or SQL text run as it is. */
+export type BatchStatement = CompiledStatement | string;
 
 /**
  * How much SQL text one round trip carries at most (characters). A batch of large documents is sent
@@ -139,16 +219,19 @@ const SEPARATOR = '\n;\n';
  * the runner expected it; throws (after rolling back) when a statement fails. The connection goes back
  * to the pool either way.
  */
-export async function runBatchTransaction(db: Knex, checkpointSql: string, statements: readonly string[], maxRoundTripChars = MAX_ROUND_TRIP_CHARS): Promise<boolean> {
+export async function runBatchTransaction(db: Knex, checkpointSql: string, statements: readonly BatchStatement[], maxRoundTripChars = MAX_ROUND_TRIP_CHARS): Promise<boolean> {
   const connection = (await db.client.acquireConnection()) as RawConnection;
   try {
-    const texts = roundTrips([...statements, checkpointSql, 'COMMIT'], maxRoundTripChars);
+    const sql: string[] = [];
+    for (const statement of statements) sql.push(await textOn(connection, statement));
+    const texts = roundTrips([...sql, checkpointSql, 'COMMIT'], maxRoundTripChars);
     // The server stops a text at its first failing statement; the transaction is then aborted.
     for (const [index, text] of texts.entries()) await connection.query(index === 0 ? `BEGIN${SEPARATOR}${text}` : text);
     return true;
   } catch (error) {
     await connection.query('ROLLBACK').catch(() => undefined);
     if ((error as { code?: unknown }).code === CHECKPOINT_MOVED_SQLSTATE) return false;
+    await forgetPrepared(connection);
     throw error;
   } finally {
     await db.client.releaseConnection(connection);

@@ -24,7 +24,7 @@ import type { Logger } from '../../infra/logging/logger';
 import { traceProjectionApply, traceProjectionBatch } from '../../infra/telemetry/projection-tracing';
 import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
 import { CheckpointMoved, moveCheckpoint, readCheckpoint, recordProjectionError, type Checkpoint } from './checkpoints';
-import { checkpointMoveSql, compileBatch, runBatchTransaction, statementBuilder } from './batch-sql';
+import { checkpointMoveSql, compileBatch, runBatchTransaction, statementBuilder, type CompiledStatement } from './batch-sql';
 import type { Projection, SqlStatement } from './projection';
 import { WakeableSleep } from '../../infra/wakeups/wakeable-sleep';
 
@@ -203,21 +203,21 @@ export class ProjectionRunner {
   }
 
   /**
-   * The batch's statements as SQL texts (see batch-sql.ts), each event's built in its apply span;
+   * The batch's statements compiled (see batch-sql.ts), each event's built in its apply span;
    * undefined when one of them cannot be written as text.
    */
-  private async compile(events: readonly RecordedEvent[]): Promise<string[] | undefined> {
-    const texts: string[] = [];
+  private async compile(events: readonly RecordedEvent[]): Promise<CompiledStatement[] | undefined> {
+    const compiled: CompiledStatement[] = [];
     for (const event of events) {
       // A child of the trace that wrote the event, when its metadata carries one.
-      const compiled = await traceProjectionApply(this.name, event, async () => {
-        const statements = this.options.projection.apply(event, statementBuilder);
-        return compileBatch(Array.isArray(statements) ? statements : [statements as SqlStatement]);
+      const statements = await traceProjectionApply(this.name, event, async () => {
+        const built = this.options.projection.apply(event, statementBuilder);
+        return compileBatch(Array.isArray(built) ? built : [built as SqlStatement]);
       });
-      if (compiled === undefined) return undefined;
-      texts.push(...compiled);
+      if (statements === undefined) return undefined;
+      compiled.push(...statements);
     }
-    return texts;
+    return compiled;
   }
 
   /** The batch one statement at a time in a knex transaction, for statements that cannot be inlined. */

@@ -89,8 +89,9 @@ function quoteLiteral(text: string): string {
 
 /**
  * Creates each of `tables` in the scratch schema like its live twin, plus a scratch checkpoint table.
- * With `likeLive`, the scratch indexes get the live names (LIKE makes up new ones) and the live grants,
- * so that after a swap the tables are indistinguishable from what the migrations made.
+ * With `likeLive`, the scratch indexes get the live names (LIKE makes up new ones), and the tables the
+ * live grants and storage parameters (LIKE copies neither; `documents`' toast_tuple_target is one), so
+ * that after a swap the tables are indistinguishable from what the migrations made.
  */
 export async function createScratchTables(
   knex: Knex,
@@ -102,7 +103,21 @@ export async function createScratchTables(
   }
   if (!options.likeLive) return;
   await renameIndexesLikeLive(knex, liveSchema, scratchSchema, options.tables);
-  for (const table of options.tables) await copyGrants(knex, liveSchema, scratchSchema, table);
+  for (const table of options.tables) {
+    await copyGrants(knex, liveSchema, scratchSchema, table);
+    await copyStorageParameters(knex, liveSchema, scratchSchema, table);
+  }
+}
+
+/** The live table's storage parameters (`WITH (...)`: fillfactor, toast_tuple_target, autovacuum settings) on the scratch one. */
+async function copyStorageParameters(knex: Knex, liveSchema: string, scratchSchema: string, table: string): Promise<void> {
+  const result = await knex.raw<{ rows: Array<{ name: string; value: string }> }>(
+    `SELECT o.option_name AS name, o.option_value AS value FROM pg_class c, pg_options_to_table(c.reloptions) o WHERE c.oid = ?::regclass`,
+    [qualified(liveSchema, table)],
+  );
+  if (result.rows.length === 0) return;
+  const settings = result.rows.map((row) => `${quoteIdentifier(row.name)} = ${quoteLiteral(row.value)}`).join(', ');
+  await knex.raw(`ALTER TABLE ${qualified(scratchSchema, table)} SET (${settings})`);
 }
 
 const CHECKPOINTS = 'projection_checkpoints';

@@ -235,6 +235,27 @@ describe('projections rebuild', () => {
     expect(run.stderr).toContain('workspaces');
   });
 
+  it('given live tables with storage parameters, when documents is rebuilt, then the swapped-in tables keep them', async () => {
+    const parameters = async () =>
+      (
+        await t.db.knex.raw<{ rows: Array<{ table: string; options: string[] | null }> }>(
+          `SELECT c.relname AS table, c.reloptions AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ? AND c.relname IN ('documents', 'document_versions') ORDER BY 1`,
+          [t.db.schema],
+        )
+      ).rows;
+    await t.db.knex.raw('ALTER TABLE document_versions SET (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.05)');
+    const before = await parameters();
+    expect(before).toEqual([
+      { table: 'document_versions', options: ['fillfactor=90', 'autovacuum_vacuum_scale_factor=0.05'] },
+      { table: 'documents', options: ['toast_tuple_target=8160'] },
+    ]);
+    const documentsBefore = await relationOf('documents');
+    await rebuildProjection({ ...rebuildOptions(), name: 'documents' });
+    expect(await relationOf('documents')).not.toBe(documentsBefore);
+    expect(await parameters()).toEqual(before);
+  });
+
   it('given the CLI, when it rebuilds accounts, then it reports the result and the table still equals a replay', async () => {
     const run = await cli(t, ['projections', 'rebuild', 'accounts', '--json']);
 

@@ -12,7 +12,8 @@ import { SharedPages } from '../../infra/event-store/shared-pages';
 import { silentLogger } from '../../infra/logging/logger';
 import { InProcessWakeups } from '../../infra/wakeups/wakeups';
 import pg from 'pg';
-import { checkpointMoveSql, compileBatch, escapeLiteral, inlineStatement, roundTrips, runBatchTransaction, statementBuilder } from '../../projectors/runtime/batch-sql';
+import { checkpointMoveSql, compileBatch, compileStatement, escapeLiteral, inlineStatement, roundTrips, runBatchTransaction, statementBuilder } from '../../projectors/runtime/batch-sql';
+import { createKnex } from '../../infra/database/database';
 import { seededRandom } from '../support/seeded-random';
 import { readCheckpoint } from '../../projectors/runtime/checkpoints';
 import { upsertIfNewer, type Projection } from '../../projectors/runtime/projection';
@@ -68,12 +69,65 @@ describe('batch statements as literals', () => {
     for (const values of viaParameters) await db.knex('kinds').insert(values);
     const texts = compileBatch(viaLiterals.map((values) => statementBuilder('kinds').insert(values)));
     expect(texts).toBeDefined();
-    await db.pool(1).query(texts!.join(';\n')); // straight to the server: knex would number the question marks
+    await db.pool(1).query(texts!.map((statement) => statement.text).join(';\n')); // straight to the server: knex would number the question marks
     const stored = await db.knex('kinds').orderBy('id');
     const parameters = stored.filter((r) => r.id < 100);
     const literals = stored.filter((r) => r.id >= 100).map((r) => ({ ...r, id: r.id - 100 }));
     expect(literals.map(({ u: _u, ...rest }) => rest)).toEqual(parameters.map(({ u: _u, ...rest }) => rest));
     expect(literals.map((r) => r.t)).toEqual(AWKWARD);
+  });
+
+  describe('prepared shapes', () => {
+    /** One connection, so that what a batch prepared is what the next query sees. */
+    let single: ReturnType<typeof createKnex>;
+    beforeAll(() => {
+      single = createKnex({ url: db.url, schema: db.schema, poolMax: 1 });
+    });
+    afterAll(() => single.destroy());
+    const preparedHere = async () =>
+      (await single.raw<{ rows: { name: string; statement: string }[] }>("SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'scriptorium\\_%' ORDER BY statement")).rows;
+
+    it('runs a shape seen before as a prepared statement, storing exactly what parameters store', async () => {
+      await db.knex('kinds').del();
+      for (const values of AWKWARD.map((t, k) => row(k, t))) await db.knex('kinds').insert(values);
+      const first = LogPosition.of(4n, 1n);
+      const second = LogPosition.of(4n, 2n);
+      const batch = (offset: number) => compileBatch(AWKWARD.map((t, k) => statementBuilder('kinds').insert(row(offset + k, t))))!;
+      expect(await runBatchTransaction(single, checkpointMoveSql('batch-prepared', 'start', first, AWKWARD.length), batch(100))).toBe(true);
+      expect(await runBatchTransaction(single, checkpointMoveSql('batch-prepared', first, second, AWKWARD.length), batch(200))).toBe(true);
+      const prepared = await preparedHere();
+      expect(prepared).toHaveLength(1);
+      expect(prepared[0]!.statement).toContain('$10');
+      const stored = await db.knex('kinds').orderBy('id');
+      const parameters = stored.filter((r) => r.id < 100).map(({ u: _u, ...rest }) => rest);
+      for (const offset of [100, 200]) {
+        const viaBatch = stored.filter((r) => r.id >= offset && r.id < offset + 100).map(({ u: _u, ...rest }) => ({ ...rest, id: rest.id - offset }));
+        expect(viaBatch).toEqual(parameters);
+      }
+      expect(await readCheckpoint(db.knex, 'batch-prepared')).toBe(second);
+    });
+
+    it('keeps a shape the server will not prepare inlined', async () => {
+      const untyped = compileStatement(statementBuilder.raw('SELECT ? IS NULL', ['no type to tell']))!;
+      expect(untyped.template).toBe('SELECT $1 IS NULL');
+      const before = await preparedHere();
+      expect(await runBatchTransaction(single, checkpointMoveSql('batch-untyped', 'start', LogPosition.of(5n, 1n), 1), [untyped])).toBe(true);
+      expect(await runBatchTransaction(single, checkpointMoveSql('batch-untyped', LogPosition.of(5n, 1n), LogPosition.of(5n, 2n), 1), [untyped])).toBe(true);
+      expect(await preparedHere()).toEqual(before);
+    });
+
+    it('after a failing batch, drops what the connection prepared, and prepares again', async () => {
+      await db.knex('kinds').del();
+      const insert = (id: number) => compileStatement(statementBuilder('kinds').insert({ id, t: 'x' }))!;
+      const failing = compileStatement(statementBuilder.raw('SELECT 1 / (?::int - ?)', [2, 2]))!;
+      expect(await runBatchTransaction(single, checkpointMoveSql('batch-forget', 'start', LogPosition.of(6n, 1n), 1), [insert(1)])).toBe(true);
+      expect((await preparedHere()).length).toBeGreaterThan(0);
+      await expect(runBatchTransaction(single, checkpointMoveSql('batch-forget', LogPosition.of(6n, 1n), LogPosition.of(6n, 2n), 2), [insert(2), failing])).rejects.toThrow(/division by zero/);
+      expect(await preparedHere()).toEqual([]);
+      expect(await runBatchTransaction(single, checkpointMoveSql('batch-forget', LogPosition.of(6n, 1n), LogPosition.of(6n, 3n), 1), [insert(3)])).toBe(true);
+      expect(await preparedHere()).toHaveLength(1);
+      expect((await db.knex('kinds').orderBy('id').select('id')).map((r) => r.id)).toEqual([1, 3]);
+    });
   });
 
   it('inlines raws in the places knex would number, and keeps an escaped question mark', () => {
