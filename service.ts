@@ -224,7 +224,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
   app.use(problemHandler(logger));
 
   const projectors = parts.includes('projectors')
-    ? startProjectors({ store, db: knex, wakeups, logger, projections, batchSize: config.PROJECTION_BATCH_SIZE, leadership: platform.leadership })
+    ? startProjectors({ store, db: knex, wakeups, logger, projections, batchSize: config.PROJECTION_BATCH_SIZE, lingerMs: config.PROJECTION_LINGER_MS, leadership: platform.leadership })
     : undefined;
   const housekeeping = parts.includes('projectors') ? startHousekeeping(knex, config, clock, logger) : undefined;
   // Storage reactors (object deletion, export building and expiry) run beside the projections when there is a bucket.

@@ -38,6 +38,8 @@ export function startProjectors(deps: {
   logger: Logger;
   projections: readonly Projection[];
   batchSize: number;
+  /** After a batch of several events, wait this long before reading the next (projection-runner.ts; default 10 ms). */
+  lingerMs?: number;
   /** Run each projection only while leading it; unset: run them all here (one projector process). */
   leadership?: ProjectorLeadership;
 }): Projectors {
@@ -50,6 +52,7 @@ export function startProjectors(deps: {
         wakeups: deps.wakeups,
         logger: deps.logger.child({ projection: projection.name }),
         batchSize: deps.batchSize,
+        ...(deps.lingerMs === undefined ? {} : { lingerMs: deps.lingerMs }),
       }),
   );
   const leadership = deps.leadership;

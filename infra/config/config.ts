@@ -35,6 +35,8 @@ export const configSchema = z.object({
   /** /readyz of a query API answers 503 while a projection trails the log by more seconds than this. */
   READY_MAX_PROJECTION_LAG_SECONDS: positiveInt.default(60),
   PROJECTION_BATCH_SIZE: positiveInt.max(10_000).default(500),
+  /** After a batch of several events, a projection waits this long before reading the next, so batches grow under load (0: never). */
+  PROJECTION_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(10),
   /** How often readers poll the log while NATS wake-ups are live (a safety net for lost wake-ups). */
   LOG_POLL_LIVE_MS: positiveInt.default(2_000),
   /** How often readers poll the log while NATS is down or not configured. */

@@ -43,10 +43,7 @@ export const documentsProjection: Projection = {
       }
       case 'DocumentEdited': {
         const { documentId, title, content, editedAt, editedBy } = event.data;
-        return [
-          versions.edited(documentId, editedAt, editedBy, title, content),
-          document(documentId).update({ title, content, revision, updated_at: editedAt, updated_by: editedBy }),
-        ];
+        return versions.editedInPlace(documentId, editedAt, editedBy, { title, content, revision, updated_at: editedAt, updated_by: editedBy });
       }
       case 'DocumentDeleted': {
         const { documentId, deletedAt, deletedBy } = event.data;

@@ -16,6 +16,14 @@
  * moves the stored checkpoint over the skipped events in its own transaction. Most projections
  * handle a few event types, so this spares one commit per projection for most batches; a crash
  * loses only the skipping, which the restarted runner redoes from the stored checkpoint.
+ *
+ * Under load the runner lingers: after a batch of more than one event that did not fill a page (events
+ * arrive faster than batches are applied, and the runner is caught up), it waits `lingerMs` before
+ * reading the next, so that the next batch is larger. Much of a batch's cost does not grow with its
+ * size (the log read, a transaction with its checkpoint move and commit per projection, every runner's
+ * turn, the progress wake-up), so fewer, larger batches spare CPU the API processes need; the price is
+ * up to `lingerMs` more before an edit shows in the read models, and only while edits keep coming. A
+ * single-event batch (a quiet log) or a full one (catching up) is followed at once.
  */
 import type { Knex } from 'knex';
 import type { EventStore, LogSubscription, RecordedEvent } from '../../infra/event-store/event-store';
@@ -41,10 +49,15 @@ export interface ProjectionRunnerOptions {
   readonly maxRetryDelayMs?: number;
   /** How long the checkpoint may stay behind events this projection skipped (default 200 ms). */
   readonly skippedFlushMs?: number;
+  /** How long to wait after a batch of several events before reading the next (default 10 ms; 0: never). */
+  readonly lingerMs?: number;
 }
 
 /** How long the stored checkpoint may lag behind skipped events, unless told otherwise. */
 export const SKIPPED_FLUSH_MS = 200;
+
+/** How long a runner waits after a batch of several events before reading the next, unless told otherwise. */
+export const LINGER_MS = 10;
 
 export class ProjectionRunner {
   private running = false;
@@ -110,11 +123,14 @@ export class ProjectionRunner {
         this.checkpoint = this.stored = await readCheckpoint(this.options.db, this.name);
         this.subscription = this.options.store.subscribeToAll({ fromPosition: this.checkpoint });
         while (this.running) {
-          const batch = await this.subscription.nextBatch(this.options.batchSize ?? 500);
+          const batchSize = this.options.batchSize ?? 500;
+          const batch = await this.subscription.nextBatch(batchSize);
           if (this.movedElsewhere) throw new CheckpointMoved(this.name);
           if (batch.length === 0) continue;
           await this.serialized(() => this.applyBatch(batch));
           retryDelay = this.options.retryDelayMs ?? 100;
+          const lingerMs = this.options.lingerMs ?? LINGER_MS;
+          if (lingerMs > 0 && batch.length > 1 && batch.length < batchSize && this.running) await this.pause.sleep(lingerMs);
         }
       } catch (error) {
         if (!this.running) break;

@@ -188,6 +188,49 @@ describe('projection runner', () => {
     // Polling would take a minute here; a wake-up takes moments (the bound is loose for a busy machine).
     expect(Date.now() - started).toBeLessThan(10_000);
   });
+
+  describe('lingering under load', () => {
+    const LINGER_MS = 3_000;
+    function lingering(): ProjectionRunner {
+      const r = new ProjectionRunner({ store, db: db.knex, projection: countingProjection(), wakeups, logger: silentLogger, batchSize: 50, lingerMs: LINGER_MS });
+      runners.push(r);
+      r.start();
+      return r;
+    }
+    const appendCounted = async (events: number) => (await store.append(`linger-${randomUUID()}`, Array.from({ length: events }, () => event('Counted')), { expectedRevision: 'no_stream' })).position;
+    const applied = (r: ProjectionRunner, position: LogPosition) => waitFor(() => r.position === position, 10_000, 'the batch to be applied');
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('given a batch of several events, then it waits before reading the next, and the next holds everything that came meanwhile', async () => {
+      const r = lingering();
+      const batches: LogPosition[] = [];
+      r.onProgress((position) => batches.push(position));
+      await applied(r, await appendCounted(3));
+      const before = batches.length;
+      const laterOnes = [await appendCounted(1), await appendCounted(1), await appendCounted(1)];
+      await sleep(500);
+      expect(r.position).not.toBe(laterOnes[2]); // still lingering after the batch of three
+      await applied(r, laterOnes[2]!);
+      expect(batches.slice(before)).toEqual([laterOnes[2]]); // the three came as one batch
+      expect(await db.knex('counting_totals').select('type', 'total')).toEqual([{ type: 'Counted', total: '6' }]);
+    });
+
+    it('given a batch of one event (a quiet log), then the next event is read at once', async () => {
+      const r = lingering();
+      await applied(r, await appendCounted(1));
+      const started = Date.now();
+      await applied(r, await appendCounted(1));
+      expect(Date.now() - started).toBeLessThan(LINGER_MS);
+    });
+
+    it('given a runner lingering, when it stops, then it stops at once', async () => {
+      const r = lingering();
+      await applied(r, await appendCounted(3));
+      const started = Date.now();
+      await r.stop();
+      expect(Date.now() - started).toBeLessThan(LINGER_MS / 2);
+    });
+  });
 });
 
 describe('upsertIfNewer', () => {
