@@ -32,6 +32,8 @@ import { runInterleavedSettled, type SettledResult } from './support/settled-rou
 
 export const DOCUMENT_CONCURRENCY = 16;
 export const DOCUMENT_ROUNDS = 5;
+/** Unmeasured rounds before them, interleaved the same way (settled-rounds.ts says why). */
+export const DOCUMENT_WARMUP_ROUNDS = 5;
 /** Events per append when a long history is written straight to the store. */
 export const HISTORY_BATCH = 100;
 const PASSWORD = 'correct horse battery staple';
@@ -497,6 +499,7 @@ async function compare(
   const [service, baseline, crud] = await runInterleavedSettled({
     concurrency: DOCUMENT_CONCURRENCY,
     warmupMs: sizes.warmupMs,
+    warmupRounds: DOCUMENT_WARMUP_ROUNDS,
     durationMs: sizes.measureMs,
     rounds: DOCUMENT_ROUNDS,
     workloads,

@@ -38,6 +38,7 @@ import { circlesTable, measureCircles } from './circles.bench';
 import {
   DOCUMENT_CONCURRENCY,
   DOCUMENT_ROUNDS,
+  DOCUMENT_WARMUP_ROUNDS,
   DocumentsSession,
   documentSizes,
   HISTORY_BATCH,
@@ -356,8 +357,8 @@ function projectedTable(projected: ProjectedResult, durations: BenchDurations): 
 
 function comparisonTitle(number: number, what: string, sizes: DocumentSizes): string {
   return (
-    `${number}. ${what}, concurrency ${DOCUMENT_CONCURRENCY}, over ${formatCount(sizes.documents)} documents (${formatSeconds(sizes.measureMs)} each after ` +
-    `${formatSeconds(sizes.warmupMs)} warm-up, interleaved in ${DOCUMENT_ROUNDS} rounds; keep-alive HTTP, ${DOCUMENT_CONCURRENCY} connections; pools of ${SERVICE_POOL_MAX})`
+    `${number}. ${what}, concurrency ${DOCUMENT_CONCURRENCY}, over ${formatCount(sizes.documents)} documents (${formatSeconds(sizes.measureMs)} each, interleaved in ` +
+    `${DOCUMENT_ROUNDS} rounds, after ${DOCUMENT_WARMUP_ROUNDS} warm-up rounds of ${formatSeconds(sizes.warmupMs)} each, interleaved alike; keep-alive HTTP, ${DOCUMENT_CONCURRENCY} connections; pools of ${SERVICE_POOL_MAX})`
   );
 }
 
