@@ -103,8 +103,13 @@ describe('traces from a request to the projection of its events', () => {
     return runner;
   }
 
-  async function projected(position: string): Promise<void> {
-    await waitFor(async () => (await readCheckpoint(db.knex, 'counting')) === position, 20_000, 'the projection to apply the event');
+  /**
+   * Waits until the runner has applied `position`: its checkpoint stored and the runner past the
+   * batch (the stored checkpoint is visible before the batch's span has ended, so waiting on it alone
+   * races the span).
+   */
+  async function projected(runner: ProjectionRunner, position: string): Promise<void> {
+    await waitFor(async () => runner.position === position && (await readCheckpoint(db.knex, 'counting')) === position, 20_000, 'the projection to apply the event');
     await tracing.flush();
   }
 
@@ -113,7 +118,7 @@ describe('traces from a request to the projection of its events', () => {
     const app = countingApp(store);
 
     const res = await request(app).post(`/counters/${randomUUID()}/count`).send({ by: 1 }).expect(201);
-    await projected(res.body.position);
+    await projected(runner, res.body.position);
 
     const spans = exporter.getFinishedSpans();
     const http = only(spans, 'HTTP POST /counters/:id/count');
@@ -162,12 +167,12 @@ describe('traces from a request to the projection of its events', () => {
   });
 
   it('given an event appended outside any trace, when it is projected, then only the batch is traced', async () => {
-    startRunner();
+    const runner = startRunner();
     const streamId = `counter-${randomUUID()}`;
     const written = await store.append(streamId, [{ id: randomUUID(), type: 'Counted', data: {}, metadata: metadataOf('untraced') }], {
       expectedRevision: 'no_stream',
     });
-    await projected(written.position);
+    await projected(runner, written.position);
 
     const spans = exporter.getFinishedSpans();
     expect(spans.filter((span) => span.name === 'projection apply counting' && span.attributes['scriptorium.stream'] === streamId)).toEqual([]);
