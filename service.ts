@@ -72,6 +72,7 @@ import { exportsQueries } from './query-api/exports/exports-queries';
 import { objectDeletionReactor } from './projectors/attachments/object-deletion-reactor';
 import type { ReactorLoop } from './projectors/attachments/reactor-loop';
 import { exportReactor } from './projectors/exports/export-reactor';
+import { PdfLayoutThread } from './projectors/exports/pdf-layout-thread';
 import { storagePolicyFrom } from './infra/storage/storage-config';
 import { purgeSyncTombstones } from './projectors/sync/sync-retention';
 import { workspacesQueries } from './query-api/workspaces/workspaces-queries';
@@ -229,11 +230,12 @@ export async function createService(config: Config, logger: Logger, options: Ser
   const housekeeping = parts.includes('projectors') ? startHousekeeping(knex, config, clock, logger) : undefined;
   // Storage reactors (object deletion, export building and expiry) run beside the projections when there is a bucket.
   const objectStorage = storagePolicy.storage;
+  const pdfLayout = new PdfLayoutThread();
   const storageReactors: ReactorLoop[] =
     parts.includes('projectors') && objectStorage
       ? [
           objectDeletionReactor({ store, db: knex, storage: objectStorage, wakeups, logger: logger.child({ reactor: 'object-deletion' }), clock }),
-          exportReactor({ store, db: knex, storage: objectStorage, wakeups, logger: logger.child({ reactor: 'exports' }), clock, expiryHours: config.EXPORT_EXPIRY_HOURS, progress }),
+          exportReactor({ store, db: knex, storage: objectStorage, wakeups, logger: logger.child({ reactor: 'exports' }), clock, expiryHours: config.EXPORT_EXPIRY_HOURS, progress, pdfLayout }),
         ]
       : [];
   for (const reactor of storageReactors) reactor.start();
@@ -255,6 +257,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
       shutdown.abort();
       if (housekeeping) clearInterval(housekeeping);
       await Promise.all(storageReactors.map((reactor) => reactor.stop()));
+      await pdfLayout.close();
       progress.close();
       membership.close();
       projectionLag.stop();

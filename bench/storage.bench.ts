@@ -12,6 +12,7 @@ import { loadConfig } from '../infra/config/config';
 import { silentLogger } from '../infra/logging/logger';
 import { storagePolicyFrom } from '../infra/storage/storage-config';
 import { buildExport, DEFAULT_PDF_VOLUME_ITEMS } from '../projectors/exports/export-builder';
+import { PdfLayoutThread } from '../projectors/exports/pdf-layout-thread';
 import { createService } from '../service';
 import { startTestS3 } from '../test/support/s3-server';
 import type { BenchSchema } from './support/bench-schema';
@@ -26,6 +27,8 @@ export interface ExportRun {
   readonly peakRssMb: number;
   readonly rssBeforeMb: number;
   readonly peakHeapMb: number;
+  /** The longest the event loop of this process went without running the 20 ms sampling timer. */
+  readonly longestStallMs: number;
   readonly bytes: number;
 }
 
@@ -40,21 +43,29 @@ const PRESIGN_WARMUP = 100;
 
 const MB = 1024 * 1024;
 
-/** Samples this process's memory every 20 ms while `work` runs. */
-async function withPeakMemory<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; peakRssMb: number; rssBeforeMb: number; peakHeapMb: number }> {
+/**
+ * Samples this process's memory every 20 ms while `work` runs, and how long the event loop went at
+ * most between two samples (a stall there holds up every request and projection of the process).
+ */
+async function withPeakMemory<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; peakRssMb: number; rssBeforeMb: number; peakHeapMb: number; longestStallMs: number }> {
   global.gc?.();
   const before = process.memoryUsage();
   let peakRss = before.rss;
   let peakHeap = before.heapUsed;
+  let lastSample = performance.now();
+  let longestStall = 0;
   const timer = setInterval(() => {
     const now = process.memoryUsage();
     peakRss = Math.max(peakRss, now.rss);
     peakHeap = Math.max(peakHeap, now.heapUsed);
+    longestStall = Math.max(longestStall, performance.now() - lastSample);
+    lastSample = performance.now();
   }, 20);
   const started = performance.now();
   try {
     const result = await work();
-    return { result, ms: performance.now() - started, peakRssMb: peakRss / MB, rssBeforeMb: before.rss / MB, peakHeapMb: peakHeap / MB };
+    longestStall = Math.max(longestStall, performance.now() - lastSample);
+    return { result, ms: performance.now() - started, peakRssMb: peakRss / MB, rssBeforeMb: before.rss / MB, peakHeapMb: peakHeap / MB, longestStallMs: longestStall };
   } finally {
     clearInterval(timer);
   }
@@ -132,8 +143,8 @@ export async function measureStorage(db: BenchSchema, scale: number, progress: (
           const token = { ...auth, 'x-consistency-token': String(response.headers['x-consistency-token']) };
           for (;;) {
             const answer = await http.request('GET', `/api/exports/${requested.id}`, { headers: token });
-            // 503 CONSISTENCY.NOT_YET: the read models are still behind the request (a PDF volume being laid out
-            // holds up the projectors of its process); a client asks again, as the answer says.
+            // 503 CONSISTENCY.NOT_YET: the read models are still behind the request (the projectors busy on
+            // a slow stretch); a client asks again, as the answer says.
             if (answer.status === 503 && answer.text.includes('"CONSISTENCY.NOT_YET"')) continue;
             const status = jsonOf<{ status: string; size?: number }>(answer, 200, 'export status');
             if (status.status === 'ready') return status.size ?? 0;
@@ -144,6 +155,7 @@ export async function measureStorage(db: BenchSchema, scale: number, progress: (
         exports.push({ what: `service: PDF, ${formatCount(NOTE_COUNT)} notes (volumes of ${DEFAULT_PDF_VOLUME_ITEMS}, zipped)`, ...viaService, bytes: viaService.result });
 
         const storage = storagePolicyFrom(config).storage;
+        const pdfLayout = new PdfLayoutThread();
         if (storage) {
           for (const [what, format, volume] of [
             [`builder: one PDF of ${formatCount(NOTE_COUNT)} notes`, 'pdf', NOTE_COUNT],
@@ -153,12 +165,13 @@ export async function measureStorage(db: BenchSchema, scale: number, progress: (
             const run = await withPeakMemory(() =>
               buildExport(
                 { exportId: randomUUID(), ownerId: signup.user.id, format, scope: { all: true } },
-                { db: knex, storage, now: new Date(), onProgress: () => undefined, ...(volume ? { pdfVolumeItems: volume } : {}) },
+                { db: knex, storage, now: new Date(), onProgress: () => undefined, pdfLayout, ...(volume ? { pdfVolumeItems: volume } : {}) },
               ),
             );
             exports.push({ what, ...run, bytes: run.result.size });
           }
         }
+        await pdfLayout.close();
         return { presign: recorder.summary(), notes: NOTE_COUNT, exports };
       } finally {
         http.close();
@@ -181,9 +194,19 @@ export function storageTable(figures: StorageFigures): string {
     }),
     renderTable({
       title: `Storage 2. Exports of ${formatCount(figures.notes)} notes (~1 KB of Markdown each, Greek and Hebrew): time and this process's peak memory`,
-      headers: ['export', 'time', 'RSS before MB', 'peak RSS MB', 'peak heap MB', 'size'],
-      rows: figures.exports.map((run) => [run.what, formatSeconds(run.ms), run.rssBeforeMb.toFixed(0), run.peakRssMb.toFixed(0), run.peakHeapMb.toFixed(0), `${(run.bytes / MB).toFixed(2)} MB`]),
+      headers: ['export', 'time', 'longest stall ms', 'RSS before MB', 'peak RSS MB', 'peak heap MB', 'size'],
+      rows: figures.exports.map((run) => [
+        run.what,
+        formatSeconds(run.ms),
+        formatMs(run.longestStallMs),
+        run.rssBeforeMb.toFixed(0),
+        run.peakRssMb.toFixed(0),
+        run.peakHeapMb.toFixed(0),
+        `${(run.bytes / MB).toFixed(2)} MB`,
+      ]),
       notes: [
+        "longest stall: the longest this process's event loop went between two 20 ms samples (PDF layout runs in a thread of its own)",
+        "peak heap: this thread's; the layout threads' heaps count in RSS",
         'service: from POST /api/exports to GET answering ready (the reactor builds in this process, uploading multipart to s3rver)',
         'builder: buildExport called directly with the same data; one PDF means pdfmake lays out all 1,000 notes at once',
       ],

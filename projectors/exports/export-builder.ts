@@ -6,16 +6,17 @@
  *
  * PDF: pdfmake lays a whole document out in memory before it writes a byte, so a PDF export is cut
  * into volumes of `pdfVolumeItems` items: up to that many, the export is one PDF; beyond, it is a zip
- * of PDF volumes (memory then grows with one volume, never with the export).
+ * of PDF volumes (memory then grows with one volume, never with the export). Each volume is laid out
+ * in a thread of its own (pdf-layout-thread.ts), off the projectors' event loop.
  */
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import type { ExportFormat, ExportScope } from '../../domain/exports/export';
 import type { ObjectStorage } from '../../infra/storage/object-storage';
 import { countExportItems, exportItems, type ExportItem } from './export-items';
 import { markdownFile, markdownFileName } from './markdown-files';
-import { itemBlocks, pdfStream } from './pdf-render';
+import type { PdfLayoutThread } from './pdf-layout-thread';
 import { ZipWriter } from './zip-writer';
 
 export interface ExportJob {
@@ -39,9 +40,13 @@ export interface BuildOptions {
   /** Called with the items done of the total, after each item (the caller decides how often to record it). */
   readonly onProgress: (done: number, total: number) => Promise<void> | void;
   readonly pdfVolumeItems?: number;
+  /** Where PDF volumes are laid out, off the caller's event loop. */
+  readonly pdfLayout: PdfLayoutThread;
 }
 
 export const DEFAULT_PDF_VOLUME_ITEMS = 500;
+
+const PDF_TITLE = 'Scriptorium export';
 
 export async function buildExport(job: ExportJob, options: BuildOptions): Promise<BuiltExport> {
   const total = await countExportItems(options.db, job.ownerId, job.scope);
@@ -64,8 +69,8 @@ export async function buildExport(job: ExportJob, options: BuildOptions): Promis
   try {
     if (singlePdf) {
       // The count may have grown since it was taken; one PDF takes whatever is there now.
-      const volume = await pdfVolume(items, Number.POSITIVE_INFINITY, progressed);
-      await pipeline(volume.count === 0 ? await pdfStream([{ text: 'Nothing to export.' }], 'Scriptorium export') : volume.stream, counter);
+      const volume = await nextVolume(items, Number.POSITIVE_INFINITY, progressed);
+      await pipeline(await options.pdfLayout.layOut(volume, PDF_TITLE), counter);
     } else {
       const zip = new ZipWriter(options.now);
       const zipped = pipeline(zip.stream, counter);
@@ -78,10 +83,11 @@ export async function buildExport(job: ExportJob, options: BuildOptions): Promis
         }
       } else {
         for (let number = 1; ; number++) {
-          const volume = await pdfVolume(items, volumeItems, progressed);
-          if (volume.count === 0) break;
-          await zip.addEntry(`scriptorium-export-${String(number).padStart(3, '0')}.pdf`, volume.stream);
-          if (volume.count < volumeItems) break;
+          const volume = await nextVolume(items, volumeItems, progressed);
+          if (volume.length === 0) break;
+          const pdf = await options.pdfLayout.layOut(volume, PDF_TITLE);
+          await zip.addEntry(`scriptorium-export-${String(number).padStart(3, '0')}.pdf`, pdf);
+          if (volume.length < volumeItems) break;
         }
       }
       await zip.finish();
@@ -96,25 +102,16 @@ export async function buildExport(job: ExportJob, options: BuildOptions): Promis
   return { key, fileName, size: counter.bytes, items: done };
 }
 
-/** The next up to `limit` items as one laid-out PDF. */
-async function pdfVolume(items: AsyncIterator<ExportItem>, limit: number, progressed: () => Promise<void>): Promise<{ stream: Readable; count: number }> {
-  const blocks: ReturnType<typeof itemBlocks> = [];
-  let count = 0;
-  while (count < limit) {
+/** The next up to `limit` items, for one PDF. */
+async function nextVolume(items: AsyncIterator<ExportItem>, limit: number, progressed: () => Promise<void>): Promise<ExportItem[]> {
+  const volume: ExportItem[] = [];
+  while (volume.length < limit) {
     const next = await items.next();
     if (next.done) break;
-    blocks.push(...itemBlocks(next.value, count === 0));
-    count++;
+    volume.push(next.value);
     await progressed();
   }
-  if (count === 0) return { stream: emptyStream(), count };
-  return { stream: await pdfStream(blocks, 'Scriptorium export'), count };
-}
-
-function emptyStream(): Readable {
-  const stream = new PassThrough();
-  stream.end();
-  return stream;
+  return volume;
 }
 
 class ByteCounter extends Transform {

@@ -20,6 +20,7 @@ import type { ProjectionProgress } from '../runtime/projection-progress';
 import { claimJobs, dropFinishedLeases, EXPORT_JOBS, renewLease } from '../attachments/job-leases';
 import { ReactorLoop } from '../attachments/reactor-loop';
 import { buildExport } from './export-builder';
+import type { PdfLayoutThread } from './pdf-layout-thread';
 import { scopeStillReadable } from './export-items';
 
 export interface ExportReactorDeps {
@@ -36,6 +37,8 @@ export interface ExportReactorDeps {
   /** Least time between two progress events of one export. */
   readonly progressEveryMs?: number;
   readonly pdfVolumeItems?: number;
+  /** Where PDF volumes are laid out (a thread the reactor's owner closes). */
+  readonly pdfLayout: PdfLayoutThread;
   /** Given, a build first waits (up to 30 s) for the read models it reads to reach the request. */
   readonly progress?: ProjectionProgress;
 }
@@ -101,6 +104,7 @@ export function exportReactor(deps: ExportReactorDeps): ReactorLoop {
           storage: deps.storage,
           now: deps.clock(),
           pdfVolumeItems: deps.pdfVolumeItems,
+          pdfLayout: deps.pdfLayout,
           onProgress: async (done, total) => {
             if (done !== 0 && Date.now() - lastReport < progressEveryMs) return;
             lastReport = Date.now();

@@ -4,6 +4,9 @@
  * rules); pdfmake lays them out in DejaVu Sans, embedded, which has Greek and Hebrew glyphs. Raw HTML
  * in the Markdown is shown as text, never interpreted; images are not fetched (pdfmake's URL and file
  * access policies refuse everything), so an export cannot be made to read files or call out.
+ *
+ * Everything here is CPU-bound and synchronous for seconds on a large volume: the export builder runs
+ * it in a thread of its own (pdf-layout-thread.ts), never on the projectors' event loop.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -215,8 +218,14 @@ export const PDF_STYLES = {
   code: { font: 'DejaVuSansMono', fontSize: 9, background: '#f4f4f4', margin: [0, 0, 0, 6], preserveLeadingSpaces: true },
 };
 
+/** The PDF of the items, each starting a page; of no items, a page saying so. */
+export function itemsPdf(items: readonly ExportItem[], title: string): Promise<Readable> {
+  const blocks = items.length === 0 ? [{ text: 'Nothing to export.' }] : items.flatMap((item, index) => itemBlocks(item, index === 0));
+  return pdfStream(blocks, title);
+}
+
 /** The PDF of all the items' blocks as a stream (pdfmake lays the whole document out first). */
-export async function pdfStream(blocks: Block[], title: string): Promise<Readable> {
+async function pdfStream(blocks: Block[], title: string): Promise<Readable> {
   const document = pdfmake().createPdf({
     info: { title, creator: 'Scriptorium' },
     pageSize: 'A4',

@@ -5,17 +5,14 @@
  * extracted (Greek included). Exports expire and their objects are deleted; outsiders see nothing;
  * an export of 5,000 notes completes.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import { ObjectStorage } from '../../infra/storage/object-storage';
 import { silentLogger } from '../../infra/logging/logger';
 import { buildExport } from '../../projectors/exports/export-builder';
 import { exportReactor } from '../../projectors/exports/export-reactor';
+import { PdfLayoutThread } from '../../projectors/exports/pdf-layout-thread';
+import { pdfText } from '../support/extract-pdf-text';
 import { startTestS3, type TestS3 } from '../support/s3-server';
 import { signUp, startTestService, type SignedUpUser, type TestService } from '../support/test-service';
 import { waitFor } from '../support/wait-for';
@@ -51,19 +48,6 @@ function unzipBinary(buffer: Buffer): Promise<Map<string, Buffer>> {
   });
 }
 
-/** The PDF's text, extracted by pdf-parse (an ES module) in a child process. */
-async function pdfText(buffer: Buffer): Promise<string> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pdf-'));
-  try {
-    const file = path.join(dir, 'export.pdf');
-    writeFileSync(file, buffer);
-    const { stdout } = await promisify(execFile)(process.execPath, [path.join(__dirname, '../support/pdf-text.mjs'), file], { maxBuffer: 64 * 1024 * 1024 });
-    return stdout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 describe('exports', () => {
   let s3: TestS3;
   let t: TestService;
@@ -73,6 +57,7 @@ describe('exports', () => {
   let eve: SignedUpUser;
   let workspaceId: string;
   const noteIds: string[] = [];
+  const pdfLayout = new PdfLayoutThread();
 
   beforeAll(async () => {
     s3 = await startTestS3();
@@ -92,6 +77,7 @@ describe('exports', () => {
     }
   });
   afterAll(async () => {
+    await pdfLayout.close();
     await t?.close();
     await s3?.close();
   });
@@ -185,7 +171,7 @@ describe('exports', () => {
     const progress: Array<[number, number]> = [];
     const built = await buildExport(
       { exportId: randomUUID(), ownerId: ann.id, format: 'pdf', scope: { all: true } },
-      { db: t.db.knex, storage, now: new Date(now), pdfVolumeItems: 3, onProgress: (done, total) => void progress.push([done, total]) },
+      { db: t.db.knex, storage, now: new Date(now), pdfVolumeItems: 3, pdfLayout, onProgress: (done, total) => void progress.push([done, total]) },
     );
     expect(built).toMatchObject({ items: 4, fileName: expect.stringMatching(/\.zip$/) });
     expect(progress[0]).toEqual([0, 4]);
@@ -343,12 +329,14 @@ describe('an export that cannot be built', () => {
     const { knex, wakeups, store } = t.service.platform;
     await waitFor(async () => (await knex('export_jobs').where('export_id', exportId).first()) !== undefined, 10_000, 'the job to be queued');
     const missingBucket = new ObjectStorage({ endpoint: s3.endpoint, bucket: 'no-such-bucket', region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
-    const reactor = exportReactor({ store, db: knex, storage: missingBucket, wakeups, logger: silentLogger, clock: () => new Date(), expiryHours: 1, pollMs: 50, maxAttempts: 1 });
+    const pdfLayout = new PdfLayoutThread();
+    const reactor = exportReactor({ store, db: knex, storage: missingBucket, wakeups, logger: silentLogger, clock: () => new Date(), expiryHours: 1, pollMs: 50, maxAttempts: 1, pdfLayout });
     reactor.start();
     try {
       await waitFor(async () => (await knex('exports').where('id', exportId).first('status'))?.status === 'failed', 20_000, 'the export to fail');
     } finally {
       await reactor.stop();
+      await pdfLayout.close();
     }
     const status = await t.http.get(`/api/exports/${exportId}`).set(user.auth).set('X-Consistency-Token', requested.position).expect(200);
     expect(status.body).toMatchObject({ status: 'failed', error: { code: 'EXPORT.BUILD_FAILED' } });
