@@ -6,7 +6,7 @@
  * access policies refuse everything), so an export cannot be made to read files or call out.
  *
  * Everything here is CPU-bound and synchronous for seconds on a large volume: the export builder runs
- * it in a thread of its own (pdf-layout-thread.ts), never on the projectors' event loop.
+ * it in a worker thread (pdf-layout-thread.ts), never on the projectors' event loop.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
