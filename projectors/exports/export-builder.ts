@@ -6,8 +6,8 @@
  *
  * PDF: pdfmake lays a whole document out in memory before it writes a byte, so a PDF export is cut
  * into volumes of `pdfVolumeItems` items: up to that many, the export is one PDF; beyond, it is a zip
- * of PDF volumes (memory then grows with one volume, never with the export). Each volume is laid out
- * in a thread of its own (pdf-layout-thread.ts), off the projectors' event loop.
+ * of PDF volumes (memory then grows with one volume, never with the export). Volumes are laid out in
+ * a worker thread (pdf-layout-thread.ts), off the projectors' event loop.
  */
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
