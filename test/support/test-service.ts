@@ -29,6 +29,9 @@ export async function startTestService(
     LOG_LEVEL: 'silent',
     RATE_LIMIT_SIGNUPS_PER_IP_PER_HOUR: '100000',
     RATE_LIMIT_LOGIN_FAILURES_PER_IP: '100000',
+    // A query holding a consistency token waits for every projection; on a busy test machine they can
+    // trail a burst of writes by more than the default 5 s, and a test wants the answer, not the 503.
+    CONSISTENCY_WAIT_MS: '20000',
     ...options.env,
   });
   const logger = options.logger ?? (process.env.TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger);
