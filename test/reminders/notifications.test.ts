@@ -125,7 +125,6 @@ describe('notifications', () => {
         NOTIFICATION_DELIVERY_MAX_ATTEMPTS: '4',
         NOTIFICATION_DELIVERY_INTERVAL_MS: '100',
         REMINDER_DISPATCH_INTERVAL_MS: '100',
-        CONSISTENCY_WAIT_MS: '20000',
       },
     });
     server = t.service.app.listen(0, '127.0.0.1');

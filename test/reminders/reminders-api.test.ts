@@ -21,7 +21,7 @@ describe('reminders', () => {
   let annNote: string;
 
   beforeAll(async () => {
-    t = await startTestService('reminders', { service: { clock: clock.now }, env: { REMINDER_DISPATCH_INTERVAL_MS: '100', CONSISTENCY_WAIT_MS: '20000' } });
+    t = await startTestService('reminders', { service: { clock: clock.now }, env: { REMINDER_DISPATCH_INTERVAL_MS: '100' } });
     ann = await signUp(t.http);
     eve = await signUp(t.http);
     annNote = await createNote(t.http, ann);

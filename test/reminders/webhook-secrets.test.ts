@@ -58,7 +58,7 @@ describe('webhook secrets', () => {
       service: { clock: clock.now },
       // Every line at every level, kept to be searched for the secret.
       logger: createLogger({ level: 'trace', destination: { write: (line: string) => void logLines.push(line) } }),
-      env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', NOTIFICATION_DELIVERY_INTERVAL_MS: '100', REMINDER_DISPATCH_INTERVAL_MS: '100', CONSISTENCY_WAIT_MS: '20000' },
+      env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', NOTIFICATION_DELIVERY_INTERVAL_MS: '100', REMINDER_DISPATCH_INTERVAL_MS: '100' },
     });
     ann = await signUp(t.http);
   });
