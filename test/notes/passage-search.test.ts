@@ -7,7 +7,6 @@
  */
 import { BOOK_IDS, BOOK_NAMES, VERSES_PER_CHAPTER, type BookId } from '../../domain/scripture/canon-data';
 import { toOsisRange, toVerseRange, type OsisRange } from '../../domain/scripture/verse-index';
-import { readCheckpoint } from '../../projectors/runtime/checkpoints';
 import { noteSearchQuery } from '../../query-api/notes/notes-queries';
 import { seededRandom, type SeededRandom } from '../support/seeded-random';
 import { signUp, startTestService, type SignedUpUser, type TestService } from '../support/test-service';
@@ -117,10 +116,6 @@ describe('passage search', () => {
     // A query holding the token waits for every projection, not only notes: so does this.
     expect(written).toMatch(/^\d{20}\.\d{20}$/);
     token = written;
-    await waitFor(async () => {
-      const checkpoint = await readCheckpoint(t.db.knex, 'notes');
-      return checkpoint !== 'start' && checkpoint >= written;
-    }, 120_000, 'the notes projection');
     const runners = t.service.projectors!.runners;
     await waitFor(async () => runners.every((runner) => runner.position !== 'start' && runner.position >= written), 120_000, 'every projection');
   }, 300_000);

@@ -44,7 +44,7 @@ export async function rebuildProjection(source: TestSchema, target: TestSchema, 
     for (;;) {
       reached = await readCheckpoint(target.knex, projection.name);
       // Past the head is there too: an event written since (a reactor's) may share the head's batch.
-      if (reached !== 'start' && reached >= head) break;
+      if (reached === head || (reached !== 'start' && reached >= head)) break;
       if (Date.now() > deadline) throw new Error(`the rebuild of ${projection.name} did not reach ${head} in ${timeoutMs} ms: ${await diagnosis(source, target, projection, reached, logged)}`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
@@ -54,7 +54,7 @@ export async function rebuildProjection(source: TestSchema, target: TestSchema, 
   const rebuiltTo = reached;
   await waitFor(async () => {
     const live = await readCheckpoint(source.knex, projection.name);
-    return live !== 'start' && live >= rebuiltTo;
+    return live === rebuiltTo || (live !== 'start' && live >= rebuiltTo);
   }, 20_000, `the live ${projection.name} projection`);
   return rebuiltTo;
 }
