@@ -227,6 +227,8 @@ export async function purgeExpired(knex: Knex, now: Date, batchSize = 10_000): P
  * a bare token is accepted too, as most clients send one. Either way: 1..255 printable ASCII.
  */
 export function idempotencyKeyOf(req: Request): string | undefined {
+  // Most requests carry none; `headersDistinct` (which tells a repeated header) is built only for those that do.
+  if (req.headers['idempotency-key'] === undefined) return undefined;
   const values = req.headersDistinct['idempotency-key'];
   if (values === undefined) return undefined;
   const invalid = (detail: string) => new Problem('invalid', 'IDEMPOTENCY.INVALID_KEY', detail);

@@ -8,6 +8,12 @@
  * `[topic, payload]` pair in order. A projector process announces the progress of all its projections
  * after each batch, and an API process appends for many requests at once; one message instead of one
  * per topic spares both ends a write, a read and a parse for each.
+ *
+ * A process hears its own wake-ups from itself, at once and whether or not NATS is up (as
+ * InProcessWakeups delivers them), and never from the server: the connection asks NATS not to echo
+ * what it publishes (`noEcho`). A projector process listens to its own projections' progress (its
+ * reactors and the reminder dispatcher wait for it); without this, every progress message would make
+ * a round trip through the server and back into the process that sent it.
  */
 import { connect, Events, type NatsConnection, type Subscription } from 'nats';
 import type { Wakeups } from './wakeups';
@@ -45,6 +51,7 @@ export class NatsWakeups implements Wakeups {
   }
 
   publish(topic: string, payload: string): void {
+    for (const listener of this.listeners.get(topic) ?? []) queueMicrotask(() => this.deliver(listener, payload));
     if (!this.connected || !this.connection) return;
     const family = familyOf(topic);
     let messages = this.pending.get(family);
@@ -100,6 +107,8 @@ export class NatsWakeups implements Wakeups {
         const connection = await connect({
           servers: this.options.url,
           name: 'scriptorium',
+          // This process's own wake-ups reach its listeners from publish(), not back from the server.
+          noEcho: true,
           reconnect: true,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,
@@ -132,6 +141,14 @@ export class NatsWakeups implements Wakeups {
     this.connected = false;
   }
 
+  private deliver(listener: (payload: string) => void, payload: string): void {
+    try {
+      listener(payload);
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+  }
+
   private attach(family: string): void {
     const connection = this.connection;
     if (!connection || this.natsSubscriptions.has(family)) return;
@@ -140,13 +157,7 @@ export class NatsWakeups implements Wakeups {
     void (async () => {
       for await (const message of subscription) {
         for (const [topic, payload] of wakeupsIn(message.data)) {
-          for (const listener of this.listeners.get(topic) ?? []) {
-            try {
-              listener(payload);
-            } catch (error) {
-              this.options.onError?.(error);
-            }
-          }
+          for (const listener of this.listeners.get(topic) ?? []) this.deliver(listener, payload);
         }
       }
     })();

@@ -65,7 +65,7 @@ export function escapeLiteral(text: string): string {
 
 /** A statement of a batch, compiled: inlined, and as a template with its values apart. */
 export interface CompiledStatement {
-  /** The statement with its values written in as literals. */
+  /** The statement with its values written in as literals (built when first asked for: a prepared statement never needs it). */
   readonly text: string;
   /** The same statement with `$1`, `$2`... where the values go, as knex would send it with parameters. */
   readonly template: string;
@@ -77,6 +77,67 @@ export interface CompiledStatement {
 const PLACEHOLDER = /(\\*)(\?)/g;
 
 /**
+ * A knex statement shape (its SQL with `?` for bindings) split where its bindings go: `pieces` has one
+ * more entry than there are bindings, and `template` numbers them `$1`, `$2`... Shapes repeat (one per
+ * statement a projection builds), so each is split once.
+ */
+interface StatementShape {
+  readonly pieces: readonly string[];
+  readonly template: string;
+}
+
+/** Shapes split so far, by knex SQL; a projection builds a few dozen, bounded in case one builds SQL with values in it. */
+const shapes = new Map<string, StatementShape>();
+const MAX_SHAPES = 1_000;
+
+function shapeOf(sql: string): StatementShape {
+  let shape = shapes.get(sql);
+  if (shape) return shape;
+  const pieces: string[] = [];
+  let template = '';
+  let piece = '';
+  let last = 0;
+  for (const match of sql.matchAll(PLACEHOLDER)) {
+    // The whole match is replaced, backslashes included, as knex's own positionBindings does.
+    const before = sql.slice(last, match.index);
+    last = match.index + match[0].length;
+    if (match[1]!.length % 2) {
+      // An escaped `?`: a question mark in the SQL, not a binding.
+      piece += `${before}?`;
+      template += `${before}?`;
+      continue;
+    }
+    pieces.push(piece + before);
+    template += `${before}$${pieces.length}`;
+    piece = '';
+  }
+  pieces.push(piece + sql.slice(last));
+  template += sql.slice(last);
+  shape = { pieces, template };
+  if (shapes.size >= MAX_SHAPES) shapes.clear();
+  shapes.set(sql, shape);
+  return shape;
+}
+
+class Compiled implements CompiledStatement {
+  private inlined: string | undefined;
+  constructor(
+    private readonly pieces: readonly string[],
+    readonly template: string,
+    readonly literals: readonly string[],
+  ) {}
+
+  get text(): string {
+    if (this.inlined === undefined) {
+      let text = this.pieces[0]!;
+      for (let i = 0; i < this.literals.length; i++) text += this.literals[i]! + this.pieces[i + 1]!;
+      this.inlined = text;
+    }
+    return this.inlined;
+  }
+}
+
+/**
  * The statement compiled for a batch: its bindings inlined exactly where knex's PostgreSQL client would
  * have put `$1`, `$2`... (an odd run of backslashes escapes a `?`), and the template with those
  * placeholders. Undefined when a binding has no text form.
@@ -85,26 +146,15 @@ export function compileStatement(statement: SqlStatement): CompiledStatement | u
   const compiled = statement.toSQL() as Knex.Sql | Knex.Sql[];
   if (Array.isArray(compiled)) return undefined;
   const bindings = (compiled.bindings ?? []) as readonly unknown[];
+  const shape = shapeOf(compiled.sql);
+  if (shape.pieces.length !== bindings.length + 1) return undefined;
   const literals: string[] = [];
   for (const binding of bindings) {
     const literal = sqlLiteral(binding);
     if (literal === undefined) return undefined;
     literals.push(literal);
   }
-  let next = 0;
-  let failed = false;
-  const text = compiled.sql.replace(PLACEHOLDER, (_match, escapes: string) => {
-    if (escapes.length % 2) return '?';
-    if (next >= literals.length) {
-      failed = true;
-      return '?';
-    }
-    return literals[next++]!;
-  });
-  if (failed || next !== literals.length) return undefined;
-  let placeholder = 0;
-  const template = compiled.sql.replace(PLACEHOLDER, (_match, escapes: string) => (escapes.length % 2 ? '?' : `$${++placeholder}`));
-  return { text, template, literals };
+  return new Compiled(shape.pieces, shape.template, literals);
 }
 
 /** The statement as one SQL text with its bindings inlined (see compileStatement). */

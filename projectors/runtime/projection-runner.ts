@@ -30,6 +30,7 @@ import type { EventStore, LogSubscription, RecordedEvent } from '../../infra/eve
 import type { LogPosition } from '../../infra/event-store/log-position';
 import type { Logger } from '../../infra/logging/logger';
 import { traceProjectionApply, traceProjectionBatch } from '../../infra/telemetry/projection-tracing';
+import { tracingActive } from '../../infra/telemetry/tracing';
 import { WakeupTopics, type Wakeups } from '../../infra/wakeups/wakeups';
 import { CheckpointMoved, moveCheckpoint, readCheckpoint, recordProjectionError, type Checkpoint } from './checkpoints';
 import { checkpointMoveSql, compileBatch, runBatchTransaction, statementBuilder, type CompiledStatement } from './batch-sql';
@@ -225,11 +226,12 @@ export class ProjectionRunner {
   private async compile(events: readonly RecordedEvent[]): Promise<CompiledStatement[] | undefined> {
     const compiled: CompiledStatement[] = [];
     for (const event of events) {
-      // A child of the trace that wrote the event, when its metadata carries one.
-      const statements = await traceProjectionApply(this.name, event, async () => {
+      const build = () => {
         const built = this.options.projection.apply(event, statementBuilder);
         return compileBatch(Array.isArray(built) ? built : [built as SqlStatement]);
-      });
+      };
+      // A child of the trace that wrote the event, when its metadata carries one (and anything is traced).
+      const statements = tracingActive() ? await traceProjectionApply(this.name, event, async () => build()) : build();
       if (statements === undefined) return undefined;
       compiled.push(...statements);
     }

@@ -139,6 +139,24 @@ export function describeEventStoreConformance(adapter: string, createSubject: ()
         expect(await store.readStream(stream('a'))).toHaveLength(3);
       });
 
+      it('one event retried at the same exact revision succeeds again without a duplicate', async () => {
+        await store.append(stream('a'), [event('Created')], { expectedRevision: 'no_stream' });
+        const edit = [event('Edited', { n: 1 })];
+        const first = await store.append(stream('a'), edit, { expectedRevision: 0n });
+        expect(await store.append(stream('a'), edit, { expectedRevision: 0n })).toEqual(first);
+        expect((await store.readStream(stream('a'))).map((e) => e.type)).toEqual(['Created', 'Edited']);
+      });
+
+      it('one event at an exact revision whose id another stream holds is a conflict, and the stream does not move', async () => {
+        const id = randomUUID();
+        await store.append(stream('a'), [event('Created', {}, id)], { expectedRevision: 'no_stream' });
+        await store.append(stream('b'), [event('Created')], { expectedRevision: 'no_stream' });
+        await expectRejection(store.append(stream('b'), [event('Edited', {}, id)], { expectedRevision: 0n }), EventIdConflict);
+        const next = await store.append(stream('b'), [event('Edited')], { expectedRevision: 0n });
+        expect(next.nextExpectedRevision).toBe(1n);
+        expect(await store.readStream(stream('b'))).toHaveLength(2);
+      });
+
       it('a retried stream creation succeeds again', async () => {
         const batch = [event('Created')];
         const first = await store.append(stream('a'), batch, { expectedRevision: 'no_stream' });

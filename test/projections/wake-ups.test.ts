@@ -110,6 +110,33 @@ describe('wake-ups', () => {
     sniffer.unsubscribe();
   });
 
+  it("hears its own wake-ups once, from itself at once (NATS up or down), and another process's through NATS", async () => {
+    const { prefix, first: projectorSide, second: apiSide } = await connectedPair();
+    const heardHere: string[] = [];
+    const heardThere: string[] = [];
+    projectorSide.subscribe('projection.a', (payload) => heardHere.push(payload));
+    apiSide.subscribe('projection.a', (payload) => heardThere.push(payload));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // both subscriptions reach the server
+    projectorSide.publish('projection.a', '1');
+    await Promise.resolve();
+    expect(heardHere).toEqual(['1']); // before any round trip
+    await waitFor(() => heardThere.length === 1, 5_000, 'the other process hearing it');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // time enough for an echo to come back
+    expect(heardHere).toEqual(['1']);
+    apiSide.publish('projection.a', '2');
+    await waitFor(() => heardHere.length === 2, 5_000, "the other process's wake-up");
+    expect(heardHere).toEqual(['1', '2']);
+    expect(heardThere).toEqual(['1', '2']);
+
+    const alone = natsWakeups(UNREACHABLE_NATS, prefix);
+    expect(await alone.ready(300)).toBe(false);
+    const heardAlone: string[] = [];
+    alone.subscribe('log.appended', (payload) => heardAlone.push(payload));
+    alone.publish('log.appended', '3');
+    await Promise.resolve();
+    expect(heardAlone).toEqual(['3']);
+  });
+
   it('given a projection announced past a position, read-your-writes is answered without its stored checkpoint', async () => {
     const { first: projectorSide, second: apiSide } = await connectedPair();
     const progress = new ProjectionProgress(db.knex, apiSide, ['one', 'two']);

@@ -1,7 +1,11 @@
 /**
  * The PostgreSQL adapter of the event store (the built-in default). An append is one call of the
  * `append_to_stream` function (see migrations/20261122_0001_event_store.ts), so it costs one round trip
- * and takes no lock wider than its own stream's row. Reads of the global log only see events whose
+ * and takes no lock wider than its own stream's row. The commonest append, one event at an exact
+ * expected revision (every edit), is first tried as one plain statement that does what the function
+ * does when all goes well (move the stream's revision on, insert the event) without the function's
+ * PL/pgSQL and array parameters; when it writes nothing (a stale or missing stream, or this very
+ * append already written), the function runs and tells which. Reads of the global log only see events whose
  * transaction is older than every transaction still running, which is what makes the order safe to tail.
  */
 import pg from 'pg';
@@ -49,6 +53,9 @@ interface EventRow {
   recorded_at: Date;
 }
 
+/** The append's parameters: stream, expected kind, expected revision, then ids, types, data and metadata (JSON text), one per event. */
+type AppendParams = [stream: string, kind: string, revision: string | null, ids: string[], types: string[], data: string[], metadata: string[]];
+
 interface AppendRow {
   outcome: 'ok' | 'retry' | 'wrong_expected_version' | 'event_id_conflict';
   actual_revision: string | null;
@@ -82,7 +89,7 @@ export class PostgresEventStore implements EventStore {
     assertValidAppend(stream, events, expectedRevision);
     const kind = typeof expectedRevision === 'bigint' ? 'exact' : expectedRevision;
     const revision = typeof expectedRevision === 'bigint' ? expectedRevision.toString() : null;
-    const params = [
+    const params: AppendParams = [
       stream,
       kind,
       revision,
@@ -93,7 +100,8 @@ export class PostgresEventStore implements EventStore {
     ];
     let rows: AppendRow[];
     try {
-      rows = await this.callAppend(params);
+      rows = typeof expectedRevision === 'bigint' && events.length === 1 ? await this.appendOneAt(params) : [];
+      if (rows.length === 0) rows = await this.callAppend(params);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       // Some ids are already in the log: this append was written before (a retry), or they belong to
@@ -177,7 +185,7 @@ export class PostgresEventStore implements EventStore {
     // The pool belongs to whoever created it.
   }
 
-  private async callAppend(params: unknown[]): Promise<AppendRow[]> {
+  private async callAppend(params: AppendParams): Promise<AppendRow[]> {
     const result = await this.pool.query<AppendRow>({
       name: 'append_to_stream',
       text: 'SELECT outcome, actual_revision, next_revision, tx_id::text AS tx_id, last_position FROM append_to_stream($1, $2, $3, $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[])',
@@ -186,7 +194,26 @@ export class PostgresEventStore implements EventStore {
     return result.rows;
   }
 
-  private async classifyWrittenIds(params: unknown[]): Promise<AppendRow[]> {
+  /**
+   * One event at an exact expected revision, as one statement (see the header); no row when the stream
+   * is not at that revision (or does not exist). An id already in the log fails it with a unique
+   * violation, as it fails the function, and nothing is written.
+   */
+  private async appendOneAt(params: AppendParams): Promise<AppendRow[]> {
+    const [stream, , revision, [id], [type], [data], [metadata]] = params;
+    const result = await this.pool.query<AppendRow>({
+      name: 'append_one_at_revision',
+      text: `WITH moved AS (UPDATE streams SET revision = revision + 1 WHERE stream_id = $1 AND revision = $2 RETURNING revision)
+             INSERT INTO events (stream_id, stream_revision, event_id, event_type, data, metadata)
+             SELECT $1, moved.revision, $3::uuid, $4, $5::jsonb, $6::jsonb FROM moved
+             RETURNING 'ok'::text AS outcome, stream_revision AS actual_revision, stream_revision AS next_revision,
+                       transaction_id::text AS tx_id, global_position AS last_position`,
+      values: [stream, revision, id, type, data, metadata],
+    });
+    return result.rows;
+  }
+
+  private async classifyWrittenIds(params: AppendParams): Promise<AppendRow[]> {
     const result = await this.pool.query<AppendRow>(
       'SELECT outcome, actual_revision, next_revision, tx_id::text AS tx_id, last_position FROM classify_written_ids($1, $2, $3, $4::uuid[], $5::text[], $6::jsonb[])',
       params.slice(0, 6),
